@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/models/democity"
+	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/storage"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs, err := newFlags("serve", stderr, &cfg)
+	if err != nil {
+		return err
+	}
+	if err := parseFlags(fs, args, &cfg); err != nil {
+		return err
+	}
+	started := time.Now()
+	log := newLogger(stderr, cfg.LogLevel)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (FIELDSYNC_ADDR): %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	db, err := openDatabase(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.S3Endpoint == "" {
+		dir := filepath.Join(cfg.DataDir, "photos")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("photo directory: %w", err)
+		}
+		log.Info("photos go to a local directory", "dir", dir)
+	}
+	if cfg.Demo {
+		if err := ensureDemo(ctx, db.Store, stdout, log); err != nil {
+			return err
+		}
+	}
+	sc := server.DefaultConfig()
+	sc.Version, sc.BodyLimit, sc.RequestTimeout, sc.TokenTTL = version, cfg.BodyLimit, cfg.RequestTimeout, cfg.TokenTTL
+	sc.TrustedProxies = cfg.proxies()
+	app, err := server.New(server.Deps{Store: db.Store, Log: log, Config: sc})
+	if err != nil {
+		return err
+	}
+	go janitor(ctx, db.Store, log)
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
+		time.Since(started).Round(time.Millisecond))
+	select {
+	case err := <-served:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
+		log.Error("shutdown", "error", err)
+	}
+	return nil
+}
+
+func displayURL(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// ensureDemo loads the demo city into an empty database and prints the demo logins.
+func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *slog.Logger) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		res, err := st.LoadDemo(ctx, models.DefaultPasswordParams)
+		if err != nil {
+			return err
+		}
+		log.Info("demo city loaded", "regions", res.Regions, "users", res.Users)
+	}
+	printDemoLogins(stdout)
+	return nil
+}
+
+func printDemoLogins(w io.Writer) {
+	fmt.Fprintln(w, "Demo logins (demo city 北山市):")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  USERNAME\tPASSWORD\tROLE\tSCOPE\tFOR")
+	for _, u := range democity.Users() {
+		scope := "whole city"
+		if u.RegionCode != "" {
+			scope = "region " + u.RegionCode
+		}
+		if len(u.Kinds) > 0 {
+			scope += " / " + strings.Join(u.Kinds, ",")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", u.Username, u.Password, u.Role, scope, u.Note)
+	}
+	tw.Flush()
+}
+
+// janitor prunes expired tokens and stale login counters every hour until ctx ends.
+func janitor(ctx context.Context, st *storage.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		cutoff := time.Now().Add(-24 * time.Hour)
+		if n, err := st.PruneTokens(ctx, cutoff); err != nil {
+			log.Warn("janitor: prune tokens", "error", err)
+		} else if n > 0 {
+			log.Info("janitor: pruned tokens", "count", n)
+		}
+		if err := st.PruneThrottle(ctx, cutoff); err != nil {
+			log.Warn("janitor: prune login counters", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/storage"
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+)
+
+type createRegionRequest struct {
+	Code       string          `json:"code"`
+	Name       string          `json:"name"`
+	Level      string          `json:"level"`
+	ParentID   *uuid.UUID      `json:"parent_id"`
+	ParentCode string          `json:"parent_code"`
+	Centre     *models.Point   `json:"centre"`
+	Boundary   json.RawMessage `json:"boundary"`
+}
+
+// adminCreateRegion adds a region under a parent of the level directly above (a city has none).
+func (s *Server) adminCreateRegion(c *fiber.Ctx) error {
+	var req createRegionRequest
+	if err := decodeJSON(c, &req, true); err != nil {
+		return err
+	}
+	r := models.Region{Code: req.Code, Name: req.Name, Level: models.RegionLevel(req.Level), Centre: req.Centre,
+		Boundary: req.Boundary}
+	var ve models.ValidationError
+	models.ValidateRegionCode(&ve, "code", r.Code)
+	ve.CheckText("name", r.Name, true, 100)
+	models.ValidatePoint(&ve, "centre", r.Centre)
+	models.ValidateBoundary(&ve, "boundary", r.Boundary)
+	if r.Level.Depth() < 0 {
+		ve.Add("level", "unknown", "must be one of city, county, township, village")
+	}
+	parent := s.resolveParent(c, &ve, req.ParentID, req.ParentCode)
+	switch {
+	case r.Level.Depth() < 0:
+	case parent == nil && r.Level != models.LevelCity:
+		ve.Add("parent_id", "required", "a %s needs a parent region", r.Level)
+	case parent != nil && !r.Level.ChildOf(parent.Level):
+		ve.Add("level", "invalid", "a %s cannot sit under a %s", r.Level, parent.Level)
+	}
+	if err := ve.Err(); err != nil {
+		return err
+	}
+	if parent != nil {
+		r.ParentID = &parent.ID
+	}
+	ctx := c.UserContext()
+	err := s.store.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.CreateRegion(ctx, &r); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auditBy(c, "region.create", "region", r.ID.String(), map[string]any{
+			"code": r.Code, "name": r.Name, "level": r.Level, "parent_id": r.ParentID}))
+	})
+	if errors.Is(err, storage.ErrConflict) {
+		return problem(fiber.StatusConflict, "region-code-taken", "Region code taken", "Another region already has this code.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toRegionDTO(r))
+}
+
+func (s *Server) resolveParent(c *fiber.Ctx, ve *models.ValidationError, id *uuid.UUID, code string) *models.Region {
+	var r models.Region
+	var err error
+	switch {
+	case id != nil:
+		r, err = s.store.GetRegion(c.UserContext(), *id)
+	case code != "":
+		r, err = s.store.GetRegionByCode(c.UserContext(), code)
+	default:
+		return nil
+	}
+	if err != nil {
+		ve.Add("parent_id", "unknown", "no such parent region")
+		return nil
+	}
+	return &r
+}
+
+type updateRegionRequest struct {
+	Name     optional[string]          `json:"name"`
+	Centre   optional[models.Point]    `json:"centre"`
+	Boundary optional[json.RawMessage] `json:"boundary"`
+	ParentID optional[uuid.UUID]       `json:"parent_id"`
+}
+
+// adminUpdateRegion renames a region, sets or clears its centre and boundary, or moves it (with its
+// whole subtree) under another parent of the same level as before.
+func (s *Server) adminUpdateRegion(c *fiber.Ctx) error {
+	id, err := uuidParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var req updateRegionRequest
+	if err := decodeJSON(c, &req, true); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	cur, err := s.store.GetRegion(ctx, id)
+	if err != nil {
+		return err
+	}
+	var ve models.ValidationError
+	var p storage.RegionPatch
+	if req.Name.Set {
+		ve.CheckText("name", req.Name.Value, true, 100)
+		p.Name = &req.Name.Value
+	}
+	if req.Centre.Set {
+		p.ClearCentre = req.Centre.Null
+		if !req.Centre.Null {
+			models.ValidatePoint(&ve, "centre", &req.Centre.Value)
+			p.Centre = &req.Centre.Value
+		}
+	}
+	if req.Boundary.Set {
+		p.ClearBoundary = req.Boundary.Null
+		models.ValidateBoundary(&ve, "boundary", req.Boundary.Value)
+		p.Boundary = req.Boundary.Value
+	}
+	if req.ParentID.Set {
+		parent := s.resolveParent(c, &ve, &req.ParentID.Value, "")
+		switch {
+		case req.ParentID.Null:
+			ve.Add("parent_id", "invalid", "a region cannot be detached from the tree")
+		case parent != nil && !cur.Level.ChildOf(parent.Level):
+			ve.Add("parent_id", "invalid", "a %s cannot sit under a %s", cur.Level, parent.Level)
+		case parent != nil:
+			p.ParentID = &parent.ID
+		}
+	}
+	if err := ve.Err(); err != nil {
+		return err
+	}
+	var r models.Region
+	err = s.store.InTx(ctx, func(tx *storage.Store) error {
+		if r, err = tx.UpdateRegion(ctx, id, p); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auditBy(c, "region.update", "region", id.String(), map[string]any{
+			"name": req.Name.Value, "parent_id": p.ParentID, "centre_changed": req.Centre.Set, "boundary_changed": req.Boundary.Set}))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(toRegionDTO(r))
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"runtime/debug"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+)
+
+// Keys of c.Locals used across middleware and handlers.
+const (
+	localRequestID = "fieldsync.request_id"
+	localPrincipal = "fieldsync.principal"
+	localUnmatched = "fieldsync.unmatched"
+)
+
+// HeaderRequestID carries the request id on every response.
+const HeaderRequestID = "X-Request-Id"
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID keeps a well-formed incoming X-Request-Id (so a trace crosses a proxy) or makes one.
+func (s *Server) requestID(c *fiber.Ctx) error {
+	id := c.Get(HeaderRequestID)
+	if !requestIDRE.MatchString(id) {
+		id = uuid.NewString()
+	}
+	c.Locals(localRequestID, id)
+	c.Set(HeaderRequestID, id)
+	return c.Next()
+}
+
+// access handles the chain's error itself (so the final status is known), then logs one line and
+// records the request's metrics.
+func (s *Server) access(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			s.log.Error("error handler failed", "error", herr)
+			c.Status(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	if unmatched, _ := c.Locals(localUnmatched).(bool); unmatched {
+		route = "unmatched"
+	}
+	elapsed := time.Since(start)
+	s.metrics.observe(c.Method(), route, status, elapsed)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := append(logAttrsFor(c), slog.String("method", c.Method()), slog.String("path", c.Path()),
+		slog.String("route", route), slog.Int("status", status), slog.Duration("duration", elapsed),
+		slog.String("ip", c.IP()))
+	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
+	return nil
+}
+
+// recover turns a panic into an error (a logged 500) instead of a dead connection.
+func (s *Server) recover(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic", "request_id", c.Locals(localRequestID), "panic", fmt.Sprint(r),
+				"stack", string(debug.Stack()))
+			err = fmt.Errorf("server: panic: %v", r)
+		}
+	}()
+	return c.Next()
+}
+
+// timeout puts the request deadline into c.UserContext(); storage calls made with it stop there.
+func (s *Server) timeout(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+func retryAfterSeconds(d time.Duration) int {
+	secs := int(d.Seconds())
+	if time.Duration(secs)*time.Second < d {
+		secs++
+	}
+	return max(secs, 1)
+}
+

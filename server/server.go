@@ -1,0 +1,132 @@
+// Package server is fieldsync's HTTP layer: the Fiber app, routes, middleware, authentication,
+// request and response types and problem+json errors. Rules live in models, persistence in storage.
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/storage"
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds the HTTP layer's settings; cmd/fieldsync fills it from FIELDSYNC_* and flags.
+type Config struct {
+	Version        string
+	BodyLimit      int           // bytes of a JSON request body (default 1 MiB)
+	RequestTimeout time.Duration // carried in c.UserContext() (default 30 s)
+	TokenTTL       time.Duration // lifetime of a bearer token (default 30 days: phones stay offline long)
+	Password       models.PasswordParams
+	Login          LoginLimits
+	TrustedProxies []string // client IPs are read from X-Forwarded-For only behind these proxies
+}
+
+// LoginLimits throttle failed logins per username and per client IP.
+type LoginLimits struct {
+	MaxUserFailures int
+	MaxIPFailures   int
+	Window          time.Duration
+	Lockout         time.Duration
+}
+
+// DefaultConfig returns the production defaults.
+func DefaultConfig() Config {
+	return Config{
+		Version:        "dev",
+		BodyLimit:      1 << 20,
+		RequestTimeout: 30 * time.Second,
+		TokenTTL:       30 * 24 * time.Hour,
+		Password:       models.DefaultPasswordParams,
+		Login:          LoginLimits{MaxUserFailures: 10, MaxIPFailures: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
+	}
+}
+
+// Deps are what the server needs from the outside.
+type Deps struct {
+	Store    *storage.Store
+	Log      *slog.Logger
+	Config   Config
+	Registry *prometheus.Registry // nil = a fresh registry
+}
+
+// Server holds the handlers' dependencies. It has no package-level state: tests build as many as
+// they like side by side.
+type Server struct {
+	store     *storage.Store
+	log       *slog.Logger
+	cfg       Config
+	metrics   *metrics
+	dummyHash string // compared against when a username does not exist, so timing reveals nothing
+}
+
+// New builds the Fiber app with every route and middleware.
+func New(d Deps) (*fiber.App, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	dummy, err := models.HashPassword("fieldsync-dummy-password", d.Config.Password)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: d.Store, log: d.Log, cfg: d.Config, dummyHash: dummy}
+	s.metrics, err = newMetrics(d.Registry, d.Store)
+	if err != nil {
+		return nil, err
+	}
+	app := fiber.New(fiber.Config{
+		AppName:                 "fieldsync",
+		BodyLimit:               d.Config.BodyLimit,
+		ErrorHandler:            s.errorHandler,
+		DisableStartupMessage:   true,
+		ReadTimeout:             time.Minute,
+		WriteTimeout:            time.Minute,
+		IdleTimeout:             2 * time.Minute,
+		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
+		TrustedProxies:          d.Config.TrustedProxies,
+	})
+	app.Use(s.requestID, s.access, s.recover, s.timeout)
+	s.routes(app)
+	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(localUnmatched, true)
+		return errNotFound("No route matches " + c.Method() + " " + c.Path() + ".")
+	})
+	return app, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+func (s *Server) routes(app *fiber.App) {
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metrics.handler())
+
+	v1 := app.Group("/v1")
+	v1.Post("/auth/login", s.login)
+	auth := v1.Group("", s.authenticate)
+	auth.Post("/auth/logout", s.logout)
+	auth.Get("/regions", s.listRegions)
+
+	admin := v1.Group("/admin", s.authenticate, requireRole(models.RoleAdmin))
+	admin.Get("/users", s.adminListUsers)
+	admin.Post("/users", s.adminCreateUser)
+	admin.Get("/users/:id", s.adminGetUser)
+	admin.Patch("/users/:id", s.adminUpdateUser)
+	admin.Post("/users/:id/disable", s.adminDisableUser)
+	admin.Get("/devices", s.adminListDevices)
+	admin.Post("/devices/:id/revoke", s.adminRevokeDevice)
+	admin.Get("/regions", s.adminListRegions)
+	admin.Post("/regions", s.adminCreateRegion)
+	admin.Patch("/regions/:id", s.adminUpdateRegion)
+	admin.Get("/audit", s.adminListAudit)
+}

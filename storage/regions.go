@@ -1,0 +1,209 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/google/uuid"
+)
+
+type regionRow struct {
+	ID        uuid.UUID
+	Code      string
+	Name      string
+	Level     string
+	ParentID  uuid.NullUUID
+	Path      string
+	CentreLat sql.NullFloat64
+	CentreLon sql.NullFloat64
+	Boundary  []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (r regionRow) model() models.Region {
+	m := models.Region{ID: r.ID, Code: r.Code, Name: r.Name, Level: models.RegionLevel(r.Level), Path: r.Path,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.ParentID.Valid {
+		id := r.ParentID.UUID
+		m.ParentID = &id
+	}
+	if r.CentreLat.Valid && r.CentreLon.Valid {
+		m.Centre = &models.Point{Lat: r.CentreLat.Float64, Lon: r.CentreLon.Float64}
+	}
+	if len(r.Boundary) > 0 {
+		m.Boundary = json.RawMessage(r.Boundary)
+	}
+	return m
+}
+
+const regionCols = `id, code, name, level, parent_id, path, centre_lat, centre_lon, boundary, created_at, updated_at`
+
+// RegionScopeClause is the SQL twin of models.Scope.CoversRegion: a WHERE fragment that keeps rows
+// whose region path column lies inside the scope. Every scoped query uses it.
+func RegionScopeClause(scope models.Scope, pathColumn string) (string, []any) {
+	if scope.RegionPath == "" {
+		return "TRUE", nil
+	}
+	return pathColumn + " LIKE ? ESCAPE '\\'", []any{likePrefix(scope.RegionPath)}
+}
+
+func likePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s) + "%"
+}
+
+func nullPoint(p *models.Point) (any, any) {
+	if p == nil {
+		return nil, nil
+	}
+	return p.Lat, p.Lon
+}
+
+func nullJSON(raw json.RawMessage) any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return string(raw)
+}
+
+// CreateRegion inserts r under its parent (r.ParentID nil only for the city), computing its path.
+// It fills r.ID when zero, r.Path and the timestamps. A taken code is ErrConflict.
+func (s *Store) CreateRegion(ctx context.Context, r *models.Region) error {
+	if r.ID == uuid.Nil {
+		r.ID = uuid.New()
+	}
+	parentPath := ""
+	if r.ParentID != nil {
+		parent, err := s.GetRegion(ctx, *r.ParentID)
+		if err != nil {
+			return fmt.Errorf("storage: region parent: %w", err)
+		}
+		parentPath = parent.Path
+	}
+	r.Path = models.RegionPath(parentPath, r.ID)
+	lat, lon := nullPoint(r.Centre)
+	var row regionRow
+	err := s.q(ctx).Raw(`INSERT INTO regions (id, code, name, level, parent_id, path, centre_lat, centre_lon, boundary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+regionCols,
+		r.ID, r.Code, r.Name, string(r.Level), r.ParentID, r.Path, lat, lon, nullJSON(r.Boundary)).Scan(&row).Error
+	if err != nil {
+		return fmt.Errorf("storage: create region: %w", classify(err))
+	}
+	*r = row.model()
+	return nil
+}
+
+func (s *Store) getRegion(ctx context.Context, where string, arg any) (models.Region, error) {
+	var rows []regionRow
+	if err := s.q(ctx).Raw(`SELECT `+regionCols+` FROM regions WHERE `+where, arg).Scan(&rows).Error; err != nil {
+		return models.Region{}, fmt.Errorf("storage: get region: %w", classify(err))
+	}
+	if len(rows) == 0 {
+		return models.Region{}, fmt.Errorf("storage: region %v: %w", arg, ErrNotFound)
+	}
+	return rows[0].model(), nil
+}
+
+// GetRegion loads one region by id.
+func (s *Store) GetRegion(ctx context.Context, id uuid.UUID) (models.Region, error) {
+	return s.getRegion(ctx, "id = ?", id)
+}
+
+// GetRegionByCode loads one region by its code.
+func (s *Store) GetRegionByCode(ctx context.Context, code string) (models.Region, error) {
+	return s.getRegion(ctx, "code = ?", code)
+}
+
+// RegionFilter narrows ListRegions.
+type RegionFilter struct {
+	Scope    models.Scope
+	MaxLevel models.RegionLevel // "" = every level
+	Boundary bool               // include boundaries (they can be large)
+}
+
+// ListRegions returns the regions inside the filter's scope, parents before children, siblings
+// ordered by code.
+func (s *Store) ListRegions(ctx context.Context, f RegionFilter) ([]models.Region, error) {
+	where, args := RegionScopeClause(f.Scope, "path")
+	if f.MaxLevel != "" {
+		levels := []string{}
+		for _, l := range []models.RegionLevel{models.LevelCity, models.LevelCounty, models.LevelTownship, models.LevelVillage} {
+			if l.Depth() <= f.MaxLevel.Depth() {
+				levels = append(levels, string(l))
+			}
+		}
+		where += " AND level IN ?"
+		args = append(args, levels)
+	}
+	cols := regionCols
+	if !f.Boundary {
+		cols = strings.Replace(cols, "boundary", "NULL::jsonb AS boundary", 1)
+	}
+	var rows []regionRow
+	if err := s.q(ctx).Raw(`SELECT `+cols+` FROM regions WHERE `+where+` ORDER BY length(path), code`, args...).
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: list regions: %w", classify(err))
+	}
+	out := make([]models.Region, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
+}
+
+// RegionPatch names the fields UpdateRegion changes; nil leaves a field alone.
+type RegionPatch struct {
+	Name          *string
+	Centre        *models.Point
+	ClearCentre   bool
+	Boundary      json.RawMessage
+	ClearBoundary bool
+	ParentID      *uuid.UUID // move the region (and its subtree) under another parent of the level above
+}
+
+// UpdateRegion applies p to region id. Moving a region rewrites the paths of its whole subtree.
+// Must be called inside InTx when combined with an audit entry.
+func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (models.Region, error) {
+	cur, err := s.GetRegion(ctx, id)
+	if err != nil {
+		return models.Region{}, err
+	}
+	sets := []string{"updated_at = now()"}
+	args := []any{}
+	if p.Name != nil {
+		sets, args = append(sets, "name = ?"), append(args, *p.Name)
+	}
+	if p.ClearCentre {
+		sets = append(sets, "centre_lat = NULL", "centre_lon = NULL")
+	} else if p.Centre != nil {
+		sets, args = append(sets, "centre_lat = ?", "centre_lon = ?"), append(args, p.Centre.Lat, p.Centre.Lon)
+	}
+	if p.ClearBoundary {
+		sets = append(sets, "boundary = NULL")
+	} else if len(p.Boundary) > 0 {
+		sets, args = append(sets, "boundary = ?"), append(args, string(p.Boundary))
+	}
+	if p.ParentID != nil && (cur.ParentID == nil || *cur.ParentID != *p.ParentID) {
+		parent, err := s.GetRegion(ctx, *p.ParentID)
+		if err != nil {
+			return models.Region{}, fmt.Errorf("storage: region parent: %w", err)
+		}
+		newPath := models.RegionPath(parent.Path, cur.ID)
+		if err := s.q(ctx).Exec(`UPDATE regions SET path = ? || substr(path, ?) WHERE path LIKE ? ESCAPE '\'`,
+			newPath, len(cur.Path)+1, likePrefix(cur.Path)).Error; err != nil {
+			return models.Region{}, fmt.Errorf("storage: move region: %w", classify(err))
+		}
+		sets, args = append(sets, "parent_id = ?"), append(args, parent.ID)
+	}
+	args = append(args, id)
+	if err := s.q(ctx).Exec(`UPDATE regions SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...).Error; err != nil {
+		return models.Region{}, fmt.Errorf("storage: update region: %w", classify(err))
+	}
+	return s.GetRegion(ctx, id)
+}
