@@ -68,7 +68,7 @@ func (s *Server) adminRevokeDevice(c *fiber.Ctx) error {
 
 type auditList struct {
 	Entries    []models.AuditEntry `json:"entries"`
-	NextCursor *string `json:"next_cursor"`
+	NextCursor *string             `json:"next_cursor"`
 }
 
 // adminListAudit pages through the audit log, newest first; filters: action, target_type,

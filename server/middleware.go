@@ -91,4 +91,3 @@ func retryAfterSeconds(d time.Duration) int {
 	}
 	return max(secs, 1)
 }
-

@@ -34,7 +34,7 @@ type config struct {
 // setting describes one FIELDSYNC_* variable and its flag; the README's table lists the same.
 type setting struct {
 	env, flag, def, usage string
-	bind              func(fs *flag.FlagSet, name, def, usage string)
+	bind                  func(fs *flag.FlagSet, name, def, usage string)
 }
 
 func settings(c *config) []setting {
