@@ -22,9 +22,17 @@ func (s *Store) CreateToken(ctx context.Context, hash []byte, userID uuid.UUID, 
 }
 
 type principalRow struct {
-	TokenID  uuid.UUID
-	DeviceID string
-	userRow
+	TokenID    uuid.UUID
+	DeviceID   string
+	ID         uuid.UUID
+	Username   string
+	Name       string
+	Role       string
+	RegionID   uuid.NullUUID
+	Kinds      []byte
+	Active     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	RegionPath sql.NullString
 }
 
@@ -33,7 +41,7 @@ type principalRow struct {
 // these end a session at once.
 func (s *Store) Authenticate(ctx context.Context, hash []byte) (models.Principal, error) {
 	var rows []principalRow
-	err := s.q(ctx).Raw(`SELECT t.id AS token_id, t.device_id, u.id, u.username, u.name, u.password_hash, u.role,
+	err := s.q(ctx).Raw(`SELECT t.id AS token_id, t.device_id, u.id, u.username, u.name, u.role,
 			u.region_id, u.kinds, u.active, u.created_at, u.updated_at, r.path AS region_path
 		FROM tokens t
 		JOIN users u ON u.id = t.user_id
@@ -48,8 +56,8 @@ func (s *Store) Authenticate(ctx context.Context, hash []byte) (models.Principal
 		return models.Principal{}, fmt.Errorf("storage: token: %w", ErrNotFound)
 	}
 	r := rows[0]
-	u := r.userRow.model()
-	u.PasswordHash = ""
+	u := userRow{ID: r.ID, Username: r.Username, Name: r.Name, Role: r.Role, RegionID: r.RegionID, Kinds: r.Kinds,
+		Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}.model()
 	return models.Principal{User: u, DeviceID: r.DeviceID, TokenID: r.TokenID,
 		Scope: models.Scope{RegionID: u.RegionID, RegionPath: r.RegionPath.String, Kinds: u.Kinds}}, nil
 }
