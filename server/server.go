@@ -111,22 +111,25 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", s.metrics.handler())
 
-	v1 := app.Group("/v1")
-	v1.Post("/auth/login", s.login)
-	auth := v1.Group("", s.authenticate)
-	auth.Post("/auth/logout", s.logout)
-	auth.Get("/regions", s.listRegions)
+	// Authentication is attached per route, not to a prefix, so an unknown path is a 404 for
+	// everyone rather than a 401 that hides it.
+	authed := s.authenticate
+	admin := []fiber.Handler{s.authenticate, requireRole(models.RoleAdmin)}
+	with := func(h fiber.Handler) []fiber.Handler { return append(append([]fiber.Handler{}, admin...), h) }
 
-	admin := v1.Group("/admin", s.authenticate, requireRole(models.RoleAdmin))
-	admin.Get("/users", s.adminListUsers)
-	admin.Post("/users", s.adminCreateUser)
-	admin.Get("/users/:id", s.adminGetUser)
-	admin.Patch("/users/:id", s.adminUpdateUser)
-	admin.Post("/users/:id/disable", s.adminDisableUser)
-	admin.Get("/devices", s.adminListDevices)
-	admin.Post("/devices/:id/revoke", s.adminRevokeDevice)
-	admin.Get("/regions", s.adminListRegions)
-	admin.Post("/regions", s.adminCreateRegion)
-	admin.Patch("/regions/:id", s.adminUpdateRegion)
-	admin.Get("/audit", s.adminListAudit)
+	app.Post("/v1/auth/login", s.login)
+	app.Post("/v1/auth/logout", authed, s.logout)
+	app.Get("/v1/regions", authed, s.listRegions)
+
+	app.Get("/v1/admin/users", with(s.adminListUsers)...)
+	app.Post("/v1/admin/users", with(s.adminCreateUser)...)
+	app.Get("/v1/admin/users/:id", with(s.adminGetUser)...)
+	app.Patch("/v1/admin/users/:id", with(s.adminUpdateUser)...)
+	app.Post("/v1/admin/users/:id/disable", with(s.adminDisableUser)...)
+	app.Get("/v1/admin/devices", with(s.adminListDevices)...)
+	app.Post("/v1/admin/devices/:id/revoke", with(s.adminRevokeDevice)...)
+	app.Get("/v1/admin/regions", with(s.adminListRegions)...)
+	app.Post("/v1/admin/regions", with(s.adminCreateRegion)...)
+	app.Patch("/v1/admin/regions/:id", with(s.adminUpdateRegion)...)
+	app.Get("/v1/admin/audit", with(s.adminListAudit)...)
 }
