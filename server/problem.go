@@ -12,6 +12,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
+	"github.com/google/uuid"
 )
 
 // ProblemBase prefixes every problem type; the slug after it is stable and documented in openapi.yaml.
@@ -74,6 +75,12 @@ func (p *Problem) MarshalJSON() ([]byte, error) {
 // errorHandler turns every error into problem+json. 5xx answers say "internal error" and the
 // cause goes to the log with the request id; nothing internal leaks to the client.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	if _, ok := c.Locals(localRequestID).(string); !ok {
+		// fasthttp refused the request before any middleware ran (e.g. an oversized body).
+		id := uuid.NewString()
+		c.Locals(localRequestID, id)
+		c.Set(HeaderRequestID, id)
+	}
 	p := s.toProblem(c, err)
 	p.Extra = withInstance(p.Extra, c)
 	if p.RetryAfter > 0 {

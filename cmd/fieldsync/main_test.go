@@ -7,7 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -184,9 +184,16 @@ func serveOnce(t *testing.T, dataDir string) (stdout, stderr string) {
 	return out.String(), errOut.String()
 }
 
+// postgresRunningIn reports whether any process's command line names dir (postgres -D dir/...).
 func postgresRunningIn(dir string) bool {
-	out, _ := exec.Command("pgrep", "-f", "postgres.*"+regexp.QuoteMeta(dir)).Output()
-	return len(bytes.TrimSpace(out)) > 0
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err == nil && bytes.Contains(b, []byte("postgres")) && bytes.Contains(b, []byte(dir)) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestServeEmbedded is `make run` twice: the first start initialises the private cluster and loads
