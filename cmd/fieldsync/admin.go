@@ -29,7 +29,7 @@ func withStore(ctx context.Context, name string, args []string, stderr io.Writer
 	if err := parseFlags(fs, args, &cfg); err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, &cfg, newLogger(stderr, "warn"))
+	db, err := openDatabase(ctx, &cfg, newLogger(stderr, "warn"), true)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,25 +23,21 @@ type database struct {
 
 // openDatabase connects to FIELDSYNC_DATABASE_URL, or starts (initialising the first time) the
 // private cluster under the data directory, then migrates the schema under an advisory lock.
-func openDatabase(ctx context.Context, cfg *config, log *slog.Logger) (*database, error) {
+//
+// With attach (the admin commands), a cluster that a running `fieldsync serve` owns is used as it
+// is, so users can be added while the server runs; serve itself never attaches.
+func openDatabase(ctx context.Context, cfg *config, log *slog.Logger, attach bool) (*database, error) {
 	d := &database{log: log}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		start := time.Now()
-		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		d.cluster = cl
-		log.Info("embedded PostgreSQL ready", "dir", cl.Dir(), "port", cl.Port(), "took", time.Since(start).Round(time.Millisecond))
-		if err := cl.CreateDatabase(ctx, "fieldsync"); err != nil {
+		var err error
+		if dsn, err = d.embedded(ctx, filepath.Join(cfg.DataDir, "postgres"), attach); err != nil {
 			d.Close()
 			return nil, err
 		}
-		dsn = cl.DSN("fieldsync")
 	}
 	st, err := storage.Open(ctx, dsn, storage.Options{})
 	if err != nil {
@@ -53,6 +50,30 @@ func openDatabase(ctx context.Context, cfg *config, log *slog.Logger) (*database
 		return nil, err
 	}
 	return d, nil
+}
+
+// embedded starts the private cluster in dir (or attaches to the one a running server owns) and
+// returns the DSN of its fieldsync database.
+func (d *database) embedded(ctx context.Context, dir string, attach bool) (string, error) {
+	start := time.Now()
+	cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Logger: d.log})
+	if attach && errors.Is(err, pgcluster.ErrInUse) {
+		running, aerr := pgcluster.Attach(dir)
+		if aerr != nil {
+			return "", fmt.Errorf("%w (and attaching to it failed: %v)", err, aerr)
+		}
+		d.log.Info("using the embedded PostgreSQL of the running server", "dir", dir)
+		return running.DSN("fieldsync"), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	d.cluster = cl
+	d.log.Info("embedded PostgreSQL ready", "dir", cl.Dir(), "port", cl.Port(), "took", time.Since(start).Round(time.Millisecond))
+	if err := cl.CreateDatabase(ctx, "fieldsync"); err != nil {
+		return "", err
+	}
+	return cl.DSN("fieldsync"), nil
 }
 
 // Close closes the pool and stops the embedded cluster, if any.

@@ -133,7 +133,7 @@ func (s *syncBuffer) String() string {
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
 // serveOnce runs `fieldsync serve --demo` on dataDir until a login works, then stops it like Ctrl-C.
-func serveOnce(t *testing.T, dataDir string) (stdout, stderr string) {
+func serveOnce(t *testing.T, dataDir string, during func()) (stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -172,6 +172,9 @@ func serveOnce(t *testing.T, dataDir string) (stdout, stderr string) {
 	if login["token"] == nil {
 		t.Fatalf("login %v", login)
 	}
+	if during != nil {
+		during()
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -208,7 +211,16 @@ func TestServeEmbedded(t *testing.T) {
 	if err := os.Chmod(dataDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out, logs := serveOnce(t, dataDir)
+	// An admin command run while the server owns the cluster uses that cluster.
+	addUser := func() {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"user", "add", "--data-dir", dataDir, "--username", "late.comer",
+			"--password", "added-while-serving", "--role", "inspector"}, &out, &errOut)
+		if err != nil {
+			t.Fatalf("user add while serving: %v %s", err, errOut.String())
+		}
+	}
+	out, logs := serveOnce(t, dataDir, addUser)
 	if !strings.Contains(out, "demo-inspector-2026") || !strings.Contains(logs, "demo city loaded") ||
 		!strings.Contains(logs, "initialising new cluster") {
 		t.Fatalf("first start did not load and print the demo:\n%s", out)
@@ -216,11 +228,20 @@ func TestServeEmbedded(t *testing.T) {
 	if postgresRunningIn(dataDir) {
 		t.Fatal("PostgreSQL still running after stop")
 	}
-	_, logs = serveOnce(t, dataDir)
+	_, logs = serveOnce(t, dataDir, nil)
 	if strings.Contains(logs, "demo city loaded") || strings.Contains(logs, "initdb") || strings.Contains(logs, "initialis") {
 		t.Fatalf("second start re-initialised:\n%s", logs)
 	}
 	if postgresRunningIn(dataDir) {
 		t.Fatal("PostgreSQL still running after second stop")
+	}
+	// With no server running, the admin command starts the cluster itself and stops it again.
+	var listing bytes.Buffer
+	if err := run(context.Background(), []string{"user", "list", "--data-dir", dataDir}, &listing, &bytes.Buffer{}); err != nil ||
+		!strings.Contains(listing.String(), "late.comer") {
+		t.Fatalf("user list: %v\n%s", err, listing.String())
+	}
+	if postgresRunningIn(dataDir) {
+		t.Fatal("PostgreSQL still running after an admin command")
 	}
 }

@@ -34,7 +34,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen on %s (FIELDSYNC_ADDR): %w", cfg.Addr, err)
 	}
 	defer ln.Close()
-	db, err := openDatabase(ctx, &cfg, log)
+	db, err := openDatabase(ctx, &cfg, log, false)
 	if err != nil {
 		return err
 	}

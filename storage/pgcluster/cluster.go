@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -160,16 +159,7 @@ func (c *Cluster) Dir() string { return c.dir }
 
 // DSN returns a connection URL for database dbname as the superuser:
 // postgres://fieldsync:PASSWORD@127.0.0.1:PORT/dbname?sslmode=disable.
-func (c *Cluster) DSN(dbname string) string {
-	u := url.URL{
-		Scheme:   "postgres",
-		User:     url.UserPassword(superuser, c.password),
-		Host:     fmt.Sprintf("127.0.0.1:%d", c.port),
-		Path:     "/" + dbname,
-		RawQuery: "sslmode=disable",
-	}
-	return u.String()
-}
+func (c *Cluster) DSN(dbname string) string { return dsn(c.password, c.port, dbname) }
 
 // Done returns a channel that is closed when the postgres process has exited, after Stop or
 // because it died; a server can watch it to fail fast.

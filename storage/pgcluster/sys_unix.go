@@ -50,7 +50,7 @@ func lockDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("pgcluster: cluster directory %s is in use by another running process", dir)
+			return nil, fmt.Errorf("%w: cluster directory %s is in use by another running process", ErrInUse, dir)
 		}
 		return nil, fmt.Errorf("pgcluster: lock cluster directory: %w", err)
 	}
