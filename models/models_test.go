@@ -82,7 +82,7 @@ func TestValidateKinds(t *testing.T) {
 
 func TestValidateBoundary(t *testing.T) {
 	cases := map[string]bool{
-		`{"type":"Polygon","coordinates":[[[121,41],[121.1,41],[121.1,41.1],[121,41]]]}`:         true,
+		`{"type":"Polygon","coordinates":[[[121,41],[121.1,41],[121.1,41.1],[121,41]]]}`:        true,
 		`{"type":"MultiPolygon","coordinates":[[[[121,41],[121.1,41],[121.1,41.1],[121,41]]]]}`: true,
 		`{"type":"Polygon","coordinates":[[[121,41],[121.1,41],[121.1,41.1],[121.2,41]]]}`:      false, // not closed
 		`{"type":"Polygon","coordinates":[[[121,41],[121.1,41],[121,41]]]}`:                     false, // too few
