@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"time"
 
@@ -40,6 +41,23 @@ func (l RegionLevel) ChildOf(parent RegionLevel) bool {
 type Point struct {
 	Lat float64 `json:"lat"`
 	Lon float64 `json:"lon"`
+}
+
+// UnmarshalJSON requires both lat and lon: a missing one must not silently become 0° (the Gulf
+// of Guinea is far from any township).
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Lat *float64 `json:"lat"`
+		Lon *float64 `json:"lon"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw.Lat == nil || raw.Lon == nil {
+		return errors.New("a point needs both lat and lon")
+	}
+	p.Lat, p.Lon = *raw.Lat, *raw.Lon
+	return nil
 }
 
 // Region is one place of the administrative tree. Path is the materialised path of ids from the

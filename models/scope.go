@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -39,7 +40,7 @@ func ValidateKinds(ve *ValidationError, field string, names []string) []Kind {
 	for i, n := range names {
 		k := Kind(n)
 		if !k.Valid() {
-			ve.Add(field, "unknown", "kinds[%d]: unknown kind %q (want one of project_visit, planting_check, fire_patrol, agri_input_check)", i, n)
+			ve.Add(fmt.Sprintf("%s[%d]", field, i), "unknown", "unknown kind %q (want one of project_visit, planting_check, fire_patrol, agri_input_check)", n)
 			continue
 		}
 		if !slices.Contains(out, k) {

@@ -38,7 +38,7 @@ func (s *Server) adminListDevices(c *fiber.Ctx) error {
 	out := deviceList{Devices: []deviceDTO{}}
 	if len(devices) > limit {
 		devices = devices[:limit]
-		out.NextCursor = encodeCursor(devices[limit-1].ID)
+		out.NextCursor = encodeCursor(storage.DeviceCursor(devices[limit-1]))
 	}
 	for _, d := range devices {
 		out.Devices = append(out.Devices, toDeviceDTO(d))

@@ -71,6 +71,9 @@ func (s *Server) resolveParent(c *fiber.Ctx, ve *models.ValidationError, id *uui
 	var r models.Region
 	var err error
 	switch {
+	case id != nil && code != "":
+		ve.Add("parent_code", "invalid", "give parent_id or parent_code, not both")
+		return nil
 	case id != nil:
 		r, err = s.store.GetRegion(c.UserContext(), *id)
 	case code != "":
@@ -79,7 +82,11 @@ func (s *Server) resolveParent(c *fiber.Ctx, ve *models.ValidationError, id *uui
 		return nil
 	}
 	if err != nil {
-		ve.Add("parent_id", "unknown", "no such parent region")
+		if id != nil {
+			ve.Add("parent_id", "unknown", "no region has this id")
+		} else {
+			ve.Add("parent_code", "unknown", "no region has code %q", code)
+		}
 		return nil
 	}
 	return &r
@@ -126,11 +133,11 @@ func (s *Server) adminUpdateRegion(c *fiber.Ctx) error {
 		models.ValidateBoundary(&ve, "boundary", req.Boundary.Value)
 		p.Boundary = req.Boundary.Value
 	}
-	if req.ParentID.Set {
+	if req.ParentID.Set && req.ParentID.Null {
+		ve.Add("parent_id", "invalid", "a region cannot be detached from the tree")
+	} else if req.ParentID.Set {
 		parent := s.resolveParent(c, &ve, &req.ParentID.Value, "")
 		switch {
-		case req.ParentID.Null:
-			ve.Add("parent_id", "invalid", "a region cannot be detached from the tree")
 		case parent != nil && !cur.Level.ChildOf(parent.Level):
 			ve.Add("parent_id", "invalid", "a %s cannot sit under a %s", cur.Level, parent.Level)
 		case parent != nil:

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/url"
 	"testing"
 )
@@ -90,7 +91,7 @@ func TestAdminUserValidation(t *testing.T) {
 	for _, e := range r.json(t)["errors"].([]any) {
 		fields[e.(map[string]any)["field"].(string)] = true
 	}
-	for _, f := range []string{"username", "name", "password", "role", "kinds", "region"} {
+	for _, f := range []string{"username", "name", "password", "role", "kinds[0]", "region_code"} {
 		if !fields[f] {
 			t.Errorf("no error for %s: %s", f, r.Body)
 		}
@@ -168,4 +169,22 @@ func TestAdminDevices(t *testing.T) {
 	if len(ds) != 1 || ds[0].(map[string]any)["id"] != "phone-1" {
 		t.Fatalf("revoked %v", ds)
 	}
+}
+
+func TestLastAdminStays(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin", "admin-laptop")
+	u, _ := h.store.GetUserByUsername(context.Background(), "admin")
+	for _, body := range []map[string]any{{"active": false}, {"role": "supervisor"}} {
+		r := h.do("PATCH", "/v1/admin/users/"+u.ID.String(), admin, body)
+		expectStatus(t, r, 409)
+		if r.problemType(t) != "last-admin" {
+			t.Fatal(string(r.Body))
+		}
+	}
+	expectStatus(t, h.do("POST", "/v1/admin/users/"+u.ID.String()+"/disable", admin, nil), 409)
+	// With a second admin, the first may step down.
+	r := h.do("POST", "/v1/admin/users", admin, map[string]any{"username": "admin2", "name": "备用", "password": "second-admin-pw", "role": "admin"})
+	expectStatus(t, r, 201)
+	expectStatus(t, h.do("PATCH", "/v1/admin/users/"+u.ID.String(), admin, map[string]any{"role": "supervisor"}), 200)
 }

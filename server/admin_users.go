@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"unicode/utf8"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
@@ -25,7 +26,7 @@ func (s *Server) adminListUsers(c *fiber.Ctx) error {
 	if f.Role != "" && !f.Role.Valid() {
 		return errBadRequest("role must be one of inspector, township_officer, department, supervisor, admin.")
 	}
-	if len(f.Query) > 64 {
+	if utf8.RuneCountInString(f.Query) > 64 {
 		return errBadRequest("q must be at most 64 characters.")
 	}
 	if f.Active, err = boolQuery(c, "active"); err != nil {
@@ -125,7 +126,11 @@ func (s *Server) resolveRegion(c *fiber.Ctx, ve *models.ValidationError, id *uui
 		return nil
 	}
 	if err != nil {
-		ve.Add("region", "unknown", "no such region")
+		if id != nil {
+			ve.Add("region_id", "unknown", "no region has this id")
+		} else {
+			ve.Add("region_code", "unknown", "no region has code %q", code)
+		}
 		return nil
 	}
 	return &r.ID

@@ -112,11 +112,11 @@ func (s *Server) login(c *fiber.Ctx) error {
 	expires := time.Now().Add(s.cfg.TokenTTL).UTC().Truncate(time.Second)
 	var scope models.Scope
 	err = s.store.InTx(ctx, func(tx *storage.Store) error {
-		stored, previous, err := tx.DeviceLogin(ctx, dev, user.ID, ip)
+		_, revoked, err := tx.DeviceLogin(ctx, dev, user.ID, ip)
 		if err != nil {
 			return err
 		}
-		if stored.RevokedAt != nil {
+		if revoked {
 			return problem(fiber.StatusForbidden, "device-revoked", "Device revoked",
 				"This device has been revoked by an administrator; use another device or ask to have it restored.")
 		}
@@ -127,9 +127,6 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return err
 		}
 		details := map[string]any{"platform": dev.Platform, "app_version": dev.AppVersion}
-		if previous != [16]byte{} {
-			details["previous_user_id"] = previous.String()
-		}
 		uid := user.ID
 		return tx.Audit(ctx, models.AuditEntry{UserID: &uid, DeviceID: dev.ID, IP: ip, Action: "auth.login",
 			TargetType: "user", TargetID: user.ID.String(), Details: details})
@@ -203,7 +200,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localPrincipal, &p)
-	if err := s.store.TouchDevice(c.UserContext(), p.DeviceID, c.IP()); err != nil {
+	if err := s.store.TouchDevice(c.UserContext(), p.DeviceID, p.User.ID, c.IP()); err != nil {
 		s.log.Warn("touch device failed", "device_id", p.DeviceID, "error", err)
 	}
 	return c.Next()

@@ -184,12 +184,20 @@ func TestDisabledUserLosesAccessAtOnce(t *testing.T) {
 	}
 }
 
-func TestPhoneChangingHandsEndsPreviousSession(t *testing.T) {
+// TestSharedPhone: two people log in on one township phone; neither login touches the other's
+// session, and revoking the (lost) phone ends both.
+func TestSharedPhone(t *testing.T) {
 	h := newHarness(t)
 	first := h.login("inspector", "shared-phone")
 	second := h.login("supervisor", "shared-phone")
-	expectStatus(t, h.do("GET", "/v1/regions", first, nil), 401)
+	expectStatus(t, h.do("GET", "/v1/regions", first, nil), 200)
 	expectStatus(t, h.do("GET", "/v1/regions", second, nil), 200)
+	admin := h.login("admin", "admin-laptop")
+	expectStatus(t, h.do("POST", "/v1/admin/devices/shared-phone/revoke", admin, nil), 200)
+	expectStatus(t, h.do("GET", "/v1/regions", first, nil), 401)
+	expectStatus(t, h.do("GET", "/v1/regions", second, nil), 401)
+	r := h.do("POST", "/v1/auth/login", "", loginBody("dept.agri", demoPassword("dept.agri"), "shared-phone"))
+	expectStatus(t, r, 403)
 }
 
 func TestBearerTokenShapes(t *testing.T) {

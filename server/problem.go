@@ -118,6 +118,13 @@ func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 		return errValidation(ve)
 	case errors.Is(err, storage.ErrNotFound):
 		return errNotFound("The requested resource does not exist.")
+	case errors.Is(err, storage.ErrInvalid):
+		s.log.WarnContext(c.UserContext(), "database refused a value", "request_id", c.Locals(localRequestID), "error", err.Error())
+		return problem(fiber.StatusUnprocessableEntity, "constraint", "Invalid value",
+			"A value breaks a rule of the data model.")
+	case errors.Is(err, storage.ErrLastAdmin):
+		return problem(fiber.StatusConflict, "last-admin", "Last admin",
+			"This change would leave no active admin; make another user admin first.")
 	case errors.Is(err, storage.ErrConflict):
 		return problem(fiber.StatusConflict, "conflict", "Conflict", "A resource with the same unique key already exists.")
 	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

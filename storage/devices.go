@@ -34,48 +34,44 @@ func (r deviceRow) model() models.Device {
 
 const deviceCols = `id, user_id, name, platform, app_version, first_seen, last_seen, revoked_at`
 
-// DeviceLogin records a login from device d by userID: the device is created on first sight and
-// its details refreshed otherwise. When the phone changes hands (another user logs in on it), the
-// previous user's sessions on it end. It returns the device as stored and the previous owner
-// (uuid.Nil when the device is new or unchanged); a revoked device stays revoked. Call inside InTx.
-func (s *Store) DeviceLogin(ctx context.Context, d models.Device, userID uuid.UUID, ip string) (models.Device, uuid.UUID, error) {
-	var prev []uuid.UUID
-	if err := s.q(ctx).Raw(`SELECT user_id FROM devices WHERE id = ? FOR UPDATE`, d.ID).Scan(&prev).Error; err != nil {
-		return models.Device{}, uuid.Nil, fmt.Errorf("storage: device login: %w", classify(err))
+// DeviceLogin records a login from device d by userID: the (device, user) row is created on first
+// sight and its details refreshed otherwise. Other users' rows for the same phone are left alone.
+// It reports revoked when the phone has been revoked for anyone (a lost phone stays locked
+// whoever tries it). Call inside InTx.
+func (s *Store) DeviceLogin(ctx context.Context, d models.Device, userID uuid.UUID, ip string) (dev models.Device, revoked bool, err error) {
+	if err := s.q(ctx).Raw(`SELECT coalesce(bool_or(revoked_at IS NOT NULL), false) FROM devices WHERE id = ?`, d.ID).
+		Scan(&revoked).Error; err != nil {
+		return models.Device{}, false, fmt.Errorf("storage: device login: %w", classify(err))
+	}
+	if revoked {
+		return models.Device{}, true, nil
 	}
 	var row deviceRow
-	err := s.q(ctx).Raw(`INSERT INTO devices (id, user_id, name, platform, app_version, last_ip) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, platform = excluded.platform,
+	err = s.q(ctx).Raw(`INSERT INTO devices (id, user_id, name, platform, app_version, last_ip) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id, user_id) DO UPDATE SET name = excluded.name, platform = excluded.platform,
 			app_version = excluded.app_version, last_ip = excluded.last_ip, last_seen = now()
 		RETURNING `+deviceCols, d.ID, userID, d.Name, d.Platform, d.AppVersion, ip).Scan(&row).Error
 	if err != nil {
-		return models.Device{}, uuid.Nil, fmt.Errorf("storage: device login: %w", classify(err))
+		return models.Device{}, false, fmt.Errorf("storage: device login: %w", classify(err))
 	}
-	previous := uuid.Nil
-	if len(prev) == 1 && prev[0] != userID {
-		previous = prev[0]
-		if err := s.RevokeDeviceTokens(ctx, d.ID); err != nil {
-			return models.Device{}, uuid.Nil, err
-		}
-	}
-	return row.model(), previous, nil
+	return row.model(), false, nil
 }
 
 // TouchDevice moves a device's last_seen forward, at most once a minute, so ordinary requests
 // don't write on every call.
-func (s *Store) TouchDevice(ctx context.Context, id, ip string) error {
-	err := s.q(ctx).Exec(`UPDATE devices SET last_seen = now(), last_ip = ? WHERE id = ? AND last_seen < now() - interval '1 minute'`,
-		ip, id).Error
+func (s *Store) TouchDevice(ctx context.Context, id string, userID uuid.UUID, ip string) error {
+	err := s.q(ctx).Exec(`UPDATE devices SET last_seen = now(), last_ip = ?
+		WHERE id = ? AND user_id = ? AND last_seen < now() - interval '1 minute'`, ip, id, userID).Error
 	if err != nil {
 		return fmt.Errorf("storage: touch device: %w", classify(err))
 	}
 	return nil
 }
 
-// GetDevice loads one device.
+// GetDevice loads the most recently seen row of a phone.
 func (s *Store) GetDevice(ctx context.Context, id string) (models.Device, error) {
 	var rows []deviceRow
-	if err := s.q(ctx).Raw(`SELECT `+deviceCols+` FROM devices WHERE id = ?`, id).Scan(&rows).Error; err != nil {
+	if err := s.q(ctx).Raw(`SELECT `+deviceCols+` FROM devices WHERE id = ? ORDER BY last_seen DESC LIMIT 1`, id).Scan(&rows).Error; err != nil {
 		return models.Device{}, fmt.Errorf("storage: get device: %w", classify(err))
 	}
 	if len(rows) == 0 {
@@ -84,13 +80,16 @@ func (s *Store) GetDevice(ctx context.Context, id string) (models.Device, error)
 	return rows[0].model(), nil
 }
 
-// DeviceFilter narrows ListDevices. After is the last device id of the previous page.
+// DeviceFilter narrows ListDevices. After is DeviceCursor of the last row of the previous page.
 type DeviceFilter struct {
 	UserID  *uuid.UUID
 	Revoked *bool
 	After   string
 	Limit   int
 }
+
+// DeviceCursor is the page key of a device row (rows are ordered by device id, then user id).
+func DeviceCursor(d models.Device) string { return d.ID + " " + d.UserID.String() }
 
 // ListDevices returns one page of devices ordered by id.
 func (s *Store) ListDevices(ctx context.Context, f DeviceFilter) ([]models.Device, error) {
@@ -102,11 +101,16 @@ func (s *Store) ListDevices(ctx context.Context, f DeviceFilter) ([]models.Devic
 		conds = append(conds, map[bool]string{true: "revoked_at IS NOT NULL", false: "revoked_at IS NULL"}[*f.Revoked])
 	}
 	if f.After != "" {
-		conds, args = append(conds, "id > ?"), append(args, f.After)
+		id, user, _ := strings.Cut(f.After, " ")
+		uid, err := uuid.Parse(user)
+		if err != nil {
+			return nil, fmt.Errorf("storage: device cursor: %w", ErrNotFound)
+		}
+		conds, args = append(conds, "(id, user_id) > (?, ?)"), append(args, id, uid)
 	}
 	args = append(args, f.Limit)
 	var rows []deviceRow
-	if err := s.q(ctx).Raw(`SELECT `+deviceCols+` FROM devices WHERE `+strings.Join(conds, " AND ")+` ORDER BY id LIMIT ?`,
+	if err := s.q(ctx).Raw(`SELECT `+deviceCols+` FROM devices WHERE `+strings.Join(conds, " AND ")+` ORDER BY id, user_id LIMIT ?`,
 		args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: list devices: %w", classify(err))
 	}
@@ -117,7 +121,7 @@ func (s *Store) ListDevices(ctx context.Context, f DeviceFilter) ([]models.Devic
 	return out, nil
 }
 
-// RevokeDevice marks a device revoked (a lost phone) and ends its sessions at once. Revoking a
+// RevokeDevice marks a phone revoked (a lost phone) for every user of it and ends its sessions at once. Revoking a
 // revoked device changes nothing. Call inside InTx.
 func (s *Store) RevokeDevice(ctx context.Context, id string) (models.Device, error) {
 	res := s.q(ctx).Exec(`UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = ?`, id)

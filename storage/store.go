@@ -24,6 +24,13 @@ var ErrNotFound = errors.New("storage: not found")
 // ErrConflict is returned when a write would break a uniqueness rule (a username or code taken).
 var ErrConflict = errors.New("storage: already exists")
 
+// ErrInvalid is returned when the database refuses a value (a CHECK or foreign-key rule, a
+// malformed value) that input validation should have caught first.
+var ErrInvalid = errors.New("storage: invalid value")
+
+// ErrLastAdmin is returned when a change would leave no active admin.
+var ErrLastAdmin = errors.New("storage: the last active admin cannot be disabled or demoted")
+
 // ErrUnavailable wraps failures that a retry may cure: the database is down, restarting or timed out.
 var ErrUnavailable = errors.New("storage: database unavailable")
 
@@ -101,7 +108,8 @@ func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
 // classify maps driver errors onto the package's sentinels, keeping the cause wrapped.
 func classify(err error) error {
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnavailable) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, ErrInvalid) || errors.Is(err, ErrLastAdmin) {
 		return err
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
@@ -112,6 +120,8 @@ func classify(err error) error {
 		switch {
 		case pgErr.Code == "23505":
 			return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+		case pgErr.Code == "23514", pgErr.Code == "23503", pgErr.Code == "23502", pgErr.Code[:2] == "22":
+			return fmt.Errorf("%w: %s %s", ErrInvalid, pgErr.ConstraintName, pgErr.Message)
 		case pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // admin shutdown, crash, cannot connect now
 			pgErr.Code == "53300", pgErr.Code == "40001", pgErr.Code == "40P01", // too many connections, serialization, deadlock
 			len(pgErr.Code) == 2+3 && pgErr.Code[:2] == "08": // connection exceptions

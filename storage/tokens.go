@@ -45,10 +45,10 @@ func (s *Store) Authenticate(ctx context.Context, hash []byte) (models.Principal
 			u.region_id, u.kinds, u.active, u.created_at, u.updated_at, r.path AS region_path
 		FROM tokens t
 		JOIN users u ON u.id = t.user_id
-		JOIN devices d ON d.id = t.device_id
+		JOIN devices d ON d.id = t.device_id AND d.user_id = t.user_id
 		LEFT JOIN regions r ON r.id = u.region_id
 		WHERE t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > now()
-		  AND u.active AND d.revoked_at IS NULL AND d.user_id = u.id`, hash).Scan(&rows).Error
+		  AND u.active AND d.revoked_at IS NULL`, hash).Scan(&rows).Error
 	if err != nil {
 		return models.Principal{}, fmt.Errorf("storage: authenticate: %w", classify(err))
 	}

@@ -143,7 +143,8 @@ type UserPatch struct {
 }
 
 // UpdateUser applies p to user id. Disabling a user or changing their password revokes every
-// token they hold, in the same statement batch; call it inside InTx.
+// token they hold; a change that would leave no active admin is ErrLastAdmin. Call it inside
+// InTx, so a refused change is rolled back.
 func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, p UserPatch) (models.User, error) {
 	sets, args := []string{"updated_at = now()"}, []any{}
 	if p.Name != nil {
@@ -173,6 +174,15 @@ func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, p UserPatch) (mode
 	}
 	if res.RowsAffected == 0 {
 		return models.User{}, fmt.Errorf("storage: user %s: %w", id, ErrNotFound)
+	}
+	if (p.Active != nil && !*p.Active) || p.Role != nil {
+		var admins int64
+		if err := s.q(ctx).Raw(`SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins).Error; err != nil {
+			return models.User{}, fmt.Errorf("storage: update user: %w", classify(err))
+		}
+		if admins == 0 {
+			return models.User{}, ErrLastAdmin
+		}
 	}
 	if (p.Active != nil && !*p.Active) || p.PasswordHash != nil {
 		if err := s.RevokeUserTokens(ctx, id); err != nil {

@@ -250,7 +250,7 @@ func cmdDeviceList(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if len(devices) < f.Limit {
 				break
 			}
-			f.After = devices[len(devices)-1].ID
+			f.After = storage.DeviceCursor(devices[len(devices)-1])
 		}
 		return tw.Flush()
 	})

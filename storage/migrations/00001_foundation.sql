@@ -36,8 +36,11 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_username_idx ON users (username);
 CREATE INDEX users_region_idx ON users (region_id);
 
+-- One row per phone and user: a shared township phone has a row for each person who logs in
+-- on it, so one user's login never touches another's sessions. Revoking a lost phone revokes
+-- every row with its id.
 CREATE TABLE devices (
-    id           text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9._:-]{1,128}$'),
+    id           text NOT NULL CHECK (id ~ '^[A-Za-z0-9._:-]{1,128}$'),
     user_id      uuid NOT NULL REFERENCES users (id),
     name         text NOT NULL DEFAULT '',
     platform     text NOT NULL DEFAULT '',
@@ -45,7 +48,8 @@ CREATE TABLE devices (
     first_seen   timestamptz NOT NULL DEFAULT now(),
     last_seen    timestamptz NOT NULL DEFAULT now(),
     last_ip      text NOT NULL DEFAULT '',
-    revoked_at   timestamptz
+    revoked_at   timestamptz,
+    PRIMARY KEY (id, user_id)
 );
 CREATE INDEX devices_user_idx ON devices (user_id);
 
@@ -54,10 +58,11 @@ CREATE TABLE tokens (
     id          uuid PRIMARY KEY,
     hash        bytea NOT NULL UNIQUE,
     user_id     uuid NOT NULL REFERENCES users (id),
-    device_id   text NOT NULL REFERENCES devices (id),
+    device_id   text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     expires_at  timestamptz NOT NULL,
-    revoked_at  timestamptz
+    revoked_at  timestamptz,
+    FOREIGN KEY (device_id, user_id) REFERENCES devices (id, user_id)
 );
 CREATE INDEX tokens_user_idx ON tokens (user_id) WHERE revoked_at IS NULL;
 CREATE INDEX tokens_device_idx ON tokens (device_id) WHERE revoked_at IS NULL;
