@@ -55,8 +55,11 @@ func (s *Server) adminCreateRegion(c *fiber.Ctx) error {
 		if err := tx.CreateRegion(ctx, &r); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, auditBy(c, "region.create", "region", r.ID.String(), map[string]any{
-			"code": r.Code, "name": r.Name, "level": r.Level, "parent_id": r.ParentID}))
+		if err := tx.Audit(ctx, auditBy(c, "region.create", "region", r.ID.String(), map[string]any{
+			"code": r.Code, "name": r.Name, "level": r.Level, "parent_id": r.ParentID})); err != nil {
+			return err
+		}
+		return tx.AppendChanges(ctx, []models.Change{storage.RegionChange(r, nil)})
 	})
 	if errors.Is(err, storage.ErrConflict) {
 		return problem(fiber.StatusConflict, "region-code-taken", "Region code taken", "Another region already has this code.")
@@ -149,11 +152,16 @@ func (s *Server) adminUpdateRegion(c *fiber.Ctx) error {
 	}
 	var r models.Region
 	err = s.store.InTx(ctx, func(tx *storage.Store) error {
-		if r, err = tx.UpdateRegion(ctx, id, p); err != nil {
+		var changes []models.Change
+		if r, changes, err = tx.UpdateRegion(ctx, id, p); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, auditBy(c, "region.update", "region", id.String(), map[string]any{
-			"name": req.Name.Value, "parent_id": p.ParentID, "centre_changed": req.Centre.Set, "boundary_changed": req.Boundary.Set}))
+		if err := tx.Audit(ctx, auditBy(c, "region.update", "region", id.String(), map[string]any{
+			"name": req.Name.Value, "parent_id": p.ParentID, "centre_changed": req.Centre.Set,
+			"boundary_changed": req.Boundary.Set, "moved": len(changes) - 1})); err != nil {
+			return err
+		}
+		return tx.AppendChanges(ctx, changes)
 	})
 	if err != nil {
 		return err

@@ -97,8 +97,11 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, auditBy(c, "user.create", "user", u.ID.String(), map[string]any{
-			"username": u.Username, "role": u.Role, "region_id": u.RegionID, "kinds": u.Kinds}))
+		if err := tx.Audit(ctx, auditBy(c, "user.create", "user", u.ID.String(), map[string]any{
+			"username": u.Username, "role": u.Role, "region_id": u.RegionID, "kinds": u.Kinds})); err != nil {
+			return err
+		}
+		return tx.RecordUserChange(ctx, u.ID, nil)
 	})
 	if errors.Is(err, storage.ErrConflict) {
 		return problem(fiber.StatusConflict, "username-taken", "Username taken", "Another user already has this username.")
@@ -251,11 +254,17 @@ func (s *Server) updateUser(c *fiber.Ctx, id uuid.UUID, p storage.UserPatch, act
 	ctx := c.UserContext()
 	var u models.User
 	err := s.store.InTx(ctx, func(tx *storage.Store) error {
-		var err error
+		oldPath, err := tx.UserRegionPath(ctx, id)
+		if err != nil {
+			return err
+		}
 		if u, err = tx.UpdateUser(ctx, id, p); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, auditBy(c, action, "user", id.String(), details))
+		if err := tx.Audit(ctx, auditBy(c, action, "user", id.String(), details)); err != nil {
+			return err
+		}
+		return tx.RecordUserChange(ctx, id, &oldPath)
 	})
 	if err != nil {
 		return err

@@ -167,12 +167,14 @@ type RegionPatch struct {
 	ParentID      *uuid.UUID // move the region (and its subtree) under another parent of the level above
 }
 
-// UpdateRegion applies p to region id. Moving a region rewrites the paths of its whole subtree.
-// Must be called inside InTx when combined with an audit entry.
-func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (models.Region, error) {
+// UpdateRegion applies p to region id and returns the change-log rows phones need: the region
+// itself, and when it moved, every region and synced record of its subtree (with their old paths,
+// so phones that no longer cover them get removes). Append them with AppendChanges in the same
+// transaction.
+func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (models.Region, []models.Change, error) {
 	cur, err := s.GetRegion(ctx, id)
 	if err != nil {
-		return models.Region{}, err
+		return models.Region{}, nil, err
 	}
 	sets := []string{"updated_at = now()"}
 	args := []any{}
@@ -189,21 +191,118 @@ func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (
 	} else if len(p.Boundary) > 0 {
 		sets, args = append(sets, "boundary = ?"), append(args, string(p.Boundary))
 	}
+	var changes []models.Change
 	if p.ParentID != nil && (cur.ParentID == nil || *cur.ParentID != *p.ParentID) {
 		parent, err := s.GetRegion(ctx, *p.ParentID)
 		if err != nil {
-			return models.Region{}, fmt.Errorf("storage: region parent: %w", err)
+			return models.Region{}, nil, fmt.Errorf("storage: region parent: %w", err)
 		}
 		newPath := models.RegionPath(parent.Path, cur.ID)
-		if err := s.q(ctx).Exec(`UPDATE regions SET path = ? || substr(path, ?) WHERE path LIKE ? ESCAPE '\'`,
-			newPath, len(cur.Path)+1, likePrefix(cur.Path)).Error; err != nil {
-			return models.Region{}, fmt.Errorf("storage: move region: %w", classify(err))
+		if changes, err = s.moveSubtree(ctx, cur.Path, newPath); err != nil {
+			return models.Region{}, nil, err
 		}
 		sets, args = append(sets, "parent_id = ?"), append(args, parent.ID)
 	}
 	args = append(args, id)
 	if err := s.q(ctx).Exec(`UPDATE regions SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...).Error; err != nil {
-		return models.Region{}, fmt.Errorf("storage: update region: %w", classify(err))
+		return models.Region{}, nil, fmt.Errorf("storage: update region: %w", classify(err))
 	}
-	return s.GetRegion(ctx, id)
+	r, err := s.GetRegion(ctx, id)
+	if err != nil {
+		return models.Region{}, nil, err
+	}
+	if len(changes) == 0 {
+		changes = []models.Change{RegionChange(r, nil)}
+	}
+	return r, changes, nil
+}
+
+// moveSubtree rewrites the paths of every region, synced record and conflict under oldPath to
+// start with newPath, and returns a change per moved region and record.
+func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]models.Change, error) {
+	var changes []models.Change
+	rows, err := s.raw(ctx).QueryContext(ctx, `UPDATE regions SET path = $1 || substr(path, $2), updated_at = now()
+		WHERE path LIKE $3 RETURNING id, path, $4 || substr(path, length($1) + 1), extract(epoch FROM updated_at) * 1000000`,
+		newPath, len(oldPath)+1, likePrefix(oldPath), oldPath)
+	if err != nil {
+		return nil, fmt.Errorf("storage: move regions: %w", classify(err))
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		var path, old string
+		var version float64
+		if err := rows.Scan(&id, &path, &old, &version); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("storage: move regions: %w", classify(err))
+		}
+		o := old
+		changes = append(changes, models.Change{RecordType: models.TypeRegion, RecordID: id.String(), Op: models.OpPut,
+			Version: int64(version), RegionPath: path, OldRegionPath: &o})
+	}
+	rows.Close()
+	rows, err = s.raw(ctx).QueryContext(ctx, `UPDATE records SET region_path = $1 || substr(region_path, $2)
+		WHERE region_path LIKE $3 RETURNING type, id, version, kind, region_path, $4 || substr(region_path, length($1) + 1),
+		deleted_at IS NOT NULL`, newPath, len(oldPath)+1, likePrefix(oldPath), oldPath)
+	if err != nil {
+		return nil, fmt.Errorf("storage: move records: %w", classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c models.Change
+		var old, kind string
+		var deleted bool
+		if err := rows.Scan(&c.RecordType, &c.RecordID, &c.Version, &kind, &c.RegionPath, &old, &deleted); err != nil {
+			return nil, fmt.Errorf("storage: move records: %w", classify(err))
+		}
+		if deleted {
+			continue
+		}
+		c.Op, c.Kind, c.OldRegionPath = models.OpPut, models.Kind(kind), &old
+		changes = append(changes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: move records: %w", classify(err))
+	}
+	if err := s.exec(ctx, "move conflicts", `UPDATE conflicts SET region_path = $1 || substr(region_path, $2) WHERE region_path LIKE $3`,
+		newPath, len(oldPath)+1, likePrefix(oldPath)); err != nil {
+		return nil, err
+	}
+	return changes, nil
+}
+
+// RegionChange is the change-log row of a region write.
+func RegionChange(r models.Region, oldPath *string) models.Change {
+	return models.Change{RecordType: models.TypeRegion, RecordID: r.ID.String(), Op: models.OpPut,
+		Version: r.UpdatedAt.UnixMicro(), RegionPath: r.Path, OldRegionPath: oldPath}
+}
+
+// RegionsByIDs loads the regions with the given ids (missing ones are left out).
+func (s *Store) RegionsByIDs(ctx context.Context, ids []uuid.UUID) ([]models.Region, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []regionRow
+	if err := s.q(ctx).Raw(`SELECT `+regionCols+` FROM regions WHERE id IN ?`, ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: regions by id: %w", classify(err))
+	}
+	out := make([]models.Region, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
+}
+
+// ScanRegions returns one bootstrap page of the regions inside scope, ordered by id after after.
+func (s *Store) ScanRegions(ctx context.Context, scope models.Scope, after uuid.UUID, limit int) ([]models.Region, error) {
+	var rows []regionRow
+	if err := s.q(ctx).Raw(`SELECT `+strings.Replace(regionCols, "boundary", "NULL::jsonb AS boundary", 1)+` FROM regions
+		WHERE path LIKE ? ESCAPE '\' AND id > ? ORDER BY id LIMIT ?`, likePrefix(scope.RegionPath), after, limit).
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: scan regions: %w", classify(err))
+	}
+	out := make([]models.Region, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
 }

@@ -85,7 +85,13 @@ func TestRegionMoveRewritesSubtree(t *testing.T) {
 	ctx := context.Background()
 	town, _ := st.GetRegionByCode(ctx, "211522105")
 	dest, _ := st.GetRegionByCode(ctx, "211521")
-	if _, err := st.UpdateRegion(ctx, town.ID, storage.RegionPatch{ParentID: &dest.ID}); err != nil {
+	var changes []models.Change
+	err := st.InTx(ctx, func(tx *storage.Store) error {
+		var err error
+		_, changes, err = tx.UpdateRegion(ctx, town.ID, storage.RegionPatch{ParentID: &dest.ID})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	inDest, err := st.ListRegions(ctx, storage.RegionFilter{Scope: models.Scope{RegionID: &dest.ID, RegionPath: dest.Path}})
@@ -103,6 +109,9 @@ func TestRegionMoveRewritesSubtree(t *testing.T) {
 	}
 	if found != 4 {
 		t.Fatalf("moved subtree has %d regions under the new county, want 4", found)
+	}
+	if len(changes) != 4 || changes[0].OldRegionPath == nil || !strings.HasPrefix(changes[0].RegionPath, dest.Path) {
+		t.Fatalf("move changes %+v", changes)
 	}
 }
 

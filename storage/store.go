@@ -140,3 +140,12 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// InSnapshot runs fn in a read-only repeatable-read transaction: every query fn makes sees one
+// snapshot of the database (a pull reads its page and the client's last mutation id together).
+func (s *Store) InSnapshot(ctx context.Context, fn func(tx *Store) error) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx})
+	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	return classify(err)
+}

@@ -213,3 +213,101 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ScopedUser is a user as phones see them, with the path of their region ("" = whole city).
+type ScopedUser struct {
+	models.User
+	RegionPath string
+}
+
+const scopedUserCols = `u.id, u.username, u.name, u.role, u.region_id, u.kinds, u.active, u.created_at, u.updated_at,
+	coalesce(r.path, '') AS region_path`
+
+type scopedUserRow struct {
+	ID         uuid.UUID
+	Username   string
+	Name       string
+	Role       string
+	RegionID   uuid.NullUUID
+	Kinds      []byte
+	Active     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	RegionPath string
+}
+
+func (r scopedUserRow) model() ScopedUser {
+	u := userRow{ID: r.ID, Username: r.Username, Name: r.Name, Role: r.Role, RegionID: r.RegionID, Kinds: r.Kinds,
+		Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}.model()
+	return ScopedUser{User: u, RegionPath: r.RegionPath}
+}
+
+// UsersByIDs loads users with their region paths (no password hashes).
+func (s *Store) UsersByIDs(ctx context.Context, ids []uuid.UUID) ([]ScopedUser, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []scopedUserRow
+	if err := s.q(ctx).Raw(`SELECT `+scopedUserCols+` FROM users u LEFT JOIN regions r ON r.id = u.region_id
+		WHERE u.id IN ?`, ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: users by id: %w", classify(err))
+	}
+	out := make([]ScopedUser, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
+}
+
+// ScanUsers returns one bootstrap page of the users a phone may know: those assigned inside the
+// scope (every user for a whole-city scope) and the caller, ordered by id after after.
+func (s *Store) ScanUsers(ctx context.Context, scope models.Scope, self, after uuid.UUID, limit int) ([]ScopedUser, error) {
+	var rows []scopedUserRow
+	if err := s.q(ctx).Raw(`SELECT `+scopedUserCols+` FROM users u LEFT JOIN regions r ON r.id = u.region_id
+		WHERE u.id > ? AND (u.id = ? OR ? = '' OR r.path LIKE ? ESCAPE '\') ORDER BY u.id LIMIT ?`,
+		after, self, scope.RegionPath, likePrefix(scope.RegionPath), limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: scan users: %w", classify(err))
+	}
+	out := make([]ScopedUser, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
+}
+
+// UserChange is the change-log row of a write to user id; oldPath is the path of the user's
+// region before the write when it changed ("" = whole city).
+func (s *Store) UserChange(ctx context.Context, id uuid.UUID, oldPath *string) (models.Change, error) {
+	us, err := s.UsersByIDs(ctx, []uuid.UUID{id})
+	if err != nil {
+		return models.Change{}, err
+	}
+	if len(us) == 0 {
+		return models.Change{}, fmt.Errorf("storage: user %s: %w", id, ErrNotFound)
+	}
+	u := us[0]
+	return models.Change{RecordType: models.TypeUser, RecordID: id.String(), Op: models.OpPut,
+		Version: u.UpdatedAt.UnixMicro(), RegionPath: u.RegionPath, OldRegionPath: oldPath}, nil
+}
+
+// UserRegionPath returns the path of a user's region ("" = whole city).
+func (s *Store) UserRegionPath(ctx context.Context, id uuid.UUID) (string, error) {
+	us, err := s.UsersByIDs(ctx, []uuid.UUID{id})
+	if err != nil {
+		return "", err
+	}
+	if len(us) == 0 {
+		return "", fmt.Errorf("storage: user %s: %w", id, ErrNotFound)
+	}
+	return us[0].RegionPath, nil
+}
+
+// RecordUserChange appends the change-log row of a write to user id (see UserChange). Call inside
+// InTx, after the write.
+func (s *Store) RecordUserChange(ctx context.Context, id uuid.UUID, oldPath *string) error {
+	c, err := s.UserChange(ctx, id, oldPath)
+	if err != nil {
+		return err
+	}
+	return s.AppendChanges(ctx, []models.Change{c})
+}

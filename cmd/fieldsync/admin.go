@@ -108,7 +108,10 @@ func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := tx.CreateUser(ctx, &u); err != nil {
 				return err
 			}
-			return tx.Audit(ctx, cliAudit("user.create", "user", u.ID.String(), map[string]any{"username": u.Username, "role": u.Role}))
+			if err := tx.Audit(ctx, cliAudit("user.create", "user", u.ID.String(), map[string]any{"username": u.Username, "role": u.Role})); err != nil {
+				return err
+			}
+			return tx.RecordUserChange(ctx, u.ID, nil)
 		})
 		if errors.Is(err, storage.ErrConflict) {
 			return fmt.Errorf("user %q already exists", u.Username)
@@ -206,7 +209,10 @@ func cmdUserDisable(ctx context.Context, args []string, stdout, stderr io.Writer
 			if _, err := tx.UpdateUser(ctx, u.ID, storage.UserPatch{Active: &inactive}); err != nil {
 				return err
 			}
-			return tx.Audit(ctx, cliAudit("user.disable", "user", u.ID.String(), nil))
+			if err := tx.Audit(ctx, cliAudit("user.disable", "user", u.ID.String(), nil)); err != nil {
+				return err
+			}
+			return tx.RecordUserChange(ctx, u.ID, nil)
 		})
 		if err != nil {
 			return err

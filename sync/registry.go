@@ -1,0 +1,139 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/storage"
+	"github.com/google/uuid"
+)
+
+// Mutation is one entry of a phone's queue.
+type Mutation struct {
+	ID         int64           `json:"id"`
+	Name       string          `json:"name"`
+	Args       json.RawMessage `json:"args"`
+	ClientTime string          `json:"client_time,omitempty"`
+}
+
+// Ref names a record (or region) a mutation reads, so the engine loads all of a push's records
+// in one query per type before applying anything.
+type Ref struct {
+	Type string
+	ID   uuid.UUID
+}
+
+// Handler applies one mutation name. Refs lists what Apply will read (best effort: a malformed
+// argument yields no refs and Apply rejects it). Apply returns the written entity and conflict
+// ids, a *Reject for a permanent error, or another error to fail the whole push.
+type Handler struct {
+	Refs  func(args json.RawMessage) []Ref
+	Apply func(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error)
+}
+
+// KindRules are the rules one kind of field work adds on top of the shared visit and finding
+// rules. Issue-level kinds plug in here without touching the engine.
+type KindRules interface {
+	ValidateVisit(v *models.Visit, ve *models.ValidationError)
+	ValidateFinding(f *models.Finding, ve *models.ValidationError)
+}
+
+// PullType loads one record type for pull: Load by ids (incremental; clientID is the pulling app
+// install), Scan a scope (bootstrap).
+type PullType struct {
+	Name string
+	Load func(ctx context.Context, st *storage.Store, clientID uuid.UUID, ids []string) (map[string]Loaded, error)
+	Scan func(ctx context.Context, st *storage.Store, a Actor, after string, limit int) ([]Loaded, error)
+}
+
+// Loaded is a record as pull sends it, with what the scope rule needs.
+type Loaded struct {
+	ID         string
+	Version    int64
+	Data       json.RawMessage
+	RegionPath string
+	Kind       models.Kind
+	Deleted    bool
+	OwnerUser  *uuid.UUID // for users: the record is the caller's own
+	Addressed  bool       // a notification addressed to the caller (conflict, rejection): always sent
+}
+
+// Registry maps mutation names to handlers, kinds to their rules and types to their loaders.
+type Registry struct {
+	handlers map[string]Handler
+	kinds    map[models.Kind]KindRules
+	types    []PullType
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{handlers: map[string]Handler{}, kinds: map[models.Kind]KindRules{}}
+}
+
+// Handle registers the handler of a mutation name; a name is registered once.
+func (r *Registry) Handle(name string, h Handler) {
+	if _, dup := r.handlers[name]; dup {
+		panic(fmt.Sprintf("sync: mutation %q registered twice", name))
+	}
+	r.handlers[name] = h
+}
+
+// Kind registers the rules of a kind of field work.
+func (r *Registry) Kind(k models.Kind, rules KindRules) { r.kinds[k] = rules }
+
+// Type registers a pull type; bootstrap sends types in registration order.
+func (r *Registry) Type(t PullType) { r.types = append(r.types, t) }
+
+// Names lists the registered mutation names.
+func (r *Registry) Names() []string {
+	out := make([]string, 0, len(r.handlers))
+	for n := range r.handlers {
+		out = append(out, n)
+	}
+	return out
+}
+
+func (r *Registry) pullType(name string) (PullType, bool) {
+	for _, t := range r.types {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return PullType{}, false
+}
+
+// DefaultRegistry registers every mutation and pull type of protocol v1.
+func DefaultRegistry() *Registry {
+	r := NewRegistry()
+	registerVisits(r)
+	registerFindings(r)
+	registerPullTypes(r)
+	return r
+}
+
+// Reject is a permanent error of one mutation: it is answered as "rejected", its id still
+// advances, and pull delivers it to the phone as a rejection record.
+type Reject struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+func (r *Reject) Error() string { return "sync: rejected: " + r.Code + ": " + r.Message }
+
+func reject(code, field, format string, args ...any) *Reject {
+	return &Reject{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// rejectInvalid turns validation errors into a rejection naming the first field and rule and
+// listing every message.
+func rejectInvalid(ve *models.ValidationError) *Reject {
+	first := ve.Errors[0]
+	msg := first.Field + ": " + first.Message
+	for _, fe := range ve.Errors[1:] {
+		msg += "; " + fe.Field + ": " + fe.Message
+	}
+	return &Reject{Code: first.Code, Field: first.Field, Message: msg}
+}

@@ -1,0 +1,338 @@
+package sync
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/google/uuid"
+)
+
+func registerVisits(r *Registry) {
+	r.Handle("visit.create", Handler{Refs: visitCreateRefs, Apply: visitCreate})
+	r.Handle("visit.update", Handler{Refs: idRefs(models.TypeVisit), Apply: visitUpdate})
+	r.Handle("visit.submit", Handler{Refs: idRefs(models.TypeVisit), Apply: visitSubmit})
+	r.Handle("visit.delete", Handler{Refs: idRefs(models.TypeVisit), Apply: visitDelete})
+}
+
+// decode reads a mutation's arguments leniently (newer apps may send more).
+func decode(args json.RawMessage, v any) *Reject {
+	if len(args) == 0 {
+		return reject("required", "args", "the mutation has no arguments")
+	}
+	if err := json.Unmarshal(args, v); err != nil {
+		return reject("invalid", "args", "arguments are malformed: %v", err)
+	}
+	return nil
+}
+
+func idRefs(typ string) func(json.RawMessage) []Ref {
+	return func(args json.RawMessage) []Ref {
+		var a struct {
+			ID uuid.UUID `json:"id"`
+		}
+		if json.Unmarshal(args, &a) != nil || a.ID == uuid.Nil {
+			return nil
+		}
+		return []Ref{{typ, a.ID}}
+	}
+}
+
+type visitCreateArgs struct {
+	ID        uuid.UUID            `json:"id"`
+	Kind      models.Kind          `json:"kind"`
+	SiteID    *uuid.UUID           `json:"site_id"`
+	RegionID  *uuid.UUID           `json:"region_id"`
+	Checklist *models.ChecklistRef `json:"checklist"`
+	StartedAt string               `json:"started_at"`
+	EndedAt   *string              `json:"ended_at"`
+	Position  *models.Position     `json:"position"`
+	Answers   json.RawMessage      `json:"answers"`
+	Notes     string               `json:"notes"`
+}
+
+func visitCreateRefs(args json.RawMessage) []Ref {
+	var a visitCreateArgs
+	if json.Unmarshal(args, &a) != nil {
+		return nil
+	}
+	refs := []Ref{{models.TypeVisit, a.ID}}
+	if a.RegionID != nil {
+		refs = append(refs, Ref{models.TypeRegion, *a.RegionID})
+	}
+	if a.SiteID != nil {
+		refs = append(refs, Ref{models.TypeSite, *a.SiteID})
+	}
+	return refs
+}
+
+// mayWriteFieldWork: admins manage the system, they do not record field work.
+func mayWriteFieldWork(a Actor) *Reject {
+	if a.User.Role == models.RoleAdmin {
+		return reject("forbidden_role", "", "admins do not record field work; log in as an inspector, officer or supervisor")
+	}
+	return nil
+}
+
+// inScope checks that the actor's scope covers a region and kind.
+func inScope(a Actor, path string, kind models.Kind, field string) *Reject {
+	if !a.Scope.CoversKind(kind) {
+		return reject("out_of_scope", "kind", "your scope does not include %s work", kind)
+	}
+	if !a.Scope.CoversRegion(path) {
+		return reject("out_of_scope", field, "this place is outside your scope")
+	}
+	return nil
+}
+
+// placeOf resolves where a visit happens: the site's township, or the region named.
+func (w *Work) placeOf(siteID, regionID *uuid.UUID) (*models.Region, *Reject, error) {
+	if siteID != nil {
+		site, err := w.Record(models.TypeSite, *siteID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if site == nil || site.DeletedAt != nil {
+			return nil, reject("not_found", "site_id", "no such site"), nil
+		}
+		if regionID == nil {
+			regionID = site.RegionID
+		}
+	}
+	if regionID == nil {
+		return nil, reject("required", "region_id", "a visit needs a site_id or a region_id"), nil
+	}
+	r, err := w.Region(*regionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r == nil {
+		return nil, reject("not_found", "region_id", "no such region"), nil
+	}
+	return r, nil, nil
+}
+
+func (w *Work) validateVisit(v *models.Visit) *Reject {
+	var ve models.ValidationError
+	v.Validate(&ve)
+	if rules, ok := w.registry.kinds[v.Kind]; ok && len(ve.Errors) == 0 {
+		rules.ValidateVisit(v, &ve)
+	}
+	if len(ve.Errors) > 0 {
+		return rejectInvalid(&ve)
+	}
+	return nil
+}
+
+func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
+	var a visitCreateArgs
+	if rj := decode(m.Args, &a); rj != nil {
+		return nil, nil, rj
+	}
+	if rj := mayWriteFieldWork(w.actor); rj != nil {
+		return nil, nil, rj
+	}
+	var ve models.ValidationError
+	answers := models.ValidateAnswers(&ve, "answers", a.Answers)
+	if len(ve.Errors) > 0 {
+		return nil, nil, rejectInvalid(&ve)
+	}
+	v := models.Visit{ID: a.ID, Kind: a.Kind, SiteID: a.SiteID, InspectorID: w.actor.User.ID, Checklist: a.Checklist,
+		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: answers, Notes: a.Notes,
+		Status: models.VisitDraft, DeviceID: w.actor.DeviceID}
+	if rj := w.validateVisit(&v); rj != nil {
+		return nil, nil, rj
+	}
+	existing, err := w.Record(models.TypeVisit, v.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if existing != nil {
+		return nil, nil, reject("already_exists", "id", "a visit with this id already exists")
+	}
+	region, rj, err := w.placeOf(a.SiteID, a.RegionID)
+	if err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
+	}
+	if rj := inScope(w.actor, region.Path, v.Kind, "region_id"); rj != nil {
+		return nil, nil, rj
+	}
+	v.RegionID = region.ID
+	rec := w.newRecord(models.TypeVisit, v.ID, v.Kind, region, nil, v.Status, &v)
+	w.Put(rec, nil)
+	return &models.EntityRef{Type: rec.Type, ID: rec.ID, Version: rec.Version}, nil, nil
+}
+
+// orReject returns err when set, else the rejection.
+func orReject(err error, rj *Reject) error {
+	if err != nil {
+		return err
+	}
+	return rj
+}
+
+// newRecord makes version 1 of a record created by the actor, every field stamped.
+func (w *Work) newRecord(typ string, id uuid.UUID, kind models.Kind, region *models.Region, parent *uuid.UUID,
+	status string, v any) *models.Record {
+	data, _ := json.Marshal(v)
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(data, &fields)
+	meta := make(map[string]models.FieldMeta, len(fields))
+	for f := range fields {
+		meta[f] = w.meta(1)
+	}
+	uid := w.actor.User.ID
+	rid := region.ID
+	return &models.Record{Type: typ, ID: id, Kind: kind, RegionID: &rid, RegionPath: region.Path, ParentID: parent,
+		Status: status, Version: 1, Data: data, FieldMeta: meta, CreatedBy: &uid, CreatedAt: w.now, UpdatedAt: w.now}
+}
+
+// liveRecord loads a record the actor may change: it exists, is not deleted, lies in their scope,
+// and they wrote it or supervise it.
+func (w *Work) liveRecord(typ string, id uuid.UUID) (*models.Record, *Reject, error) {
+	rec, err := w.Record(typ, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec == nil || rec.DeletedAt != nil {
+		return nil, reject("not_found", "id", "no such %s (it may have been deleted)", typ), nil
+	}
+	if rj := mayWriteFieldWork(w.actor); rj != nil {
+		return nil, rj, nil
+	}
+	if rj := inScope(w.actor, rec.RegionPath, rec.Kind, "id"); rj != nil {
+		return nil, rj, nil
+	}
+	own := rec.CreatedBy != nil && *rec.CreatedBy == w.actor.User.ID
+	if !own && w.actor.User.Role != models.RoleSupervisor && typ == models.TypeVisit {
+		return nil, reject("forbidden", "id", "only the visit's inspector or a supervisor may change it"), nil
+	}
+	cp := *rec
+	cp.FieldMeta = make(map[string]models.FieldMeta, len(rec.FieldMeta))
+	for k, v := range rec.FieldMeta {
+		cp.FieldMeta[k] = v
+	}
+	return &cp, nil, nil
+}
+
+func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
+	var u update
+	if rj := decode(m.Args, &u); rj != nil {
+		return nil, nil, rj
+	}
+	rec, rj, err := w.liveRecord(models.TypeVisit, u.ID)
+	if err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
+	}
+	res, rj := w.merge(rec, u, models.VisitUpdatableFields)
+	if rj != nil {
+		return nil, nil, rj
+	}
+	var v models.Visit
+	b, _ := json.Marshal(res.data)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, nil, reject("invalid", "set", "a field has the wrong type: %v", err)
+	}
+	var ve models.ValidationError
+	v.Answers = models.ValidateAnswers(&ve, "answers", res.data["answers"])
+	if len(ve.Errors) > 0 {
+		return nil, nil, rejectInvalid(&ve)
+	}
+	if rj := w.validateVisit(&v); rj != nil {
+		return nil, nil, rj
+	}
+	var oldPath *string
+	if containsStr(res.changed, "region_id") || containsStr(res.changed, "site_id") {
+		var regionID *uuid.UUID
+		if v.RegionID != uuid.Nil {
+			regionID = &v.RegionID
+		}
+		region, rj, err := w.placeOf(v.SiteID, regionID)
+		if err != nil || rj != nil {
+			return nil, nil, orReject(err, rj)
+		}
+		if rj := inScope(w.actor, region.Path, v.Kind, "region_id"); rj != nil {
+			return nil, nil, rj
+		}
+		if region.Path != rec.RegionPath {
+			p := rec.RegionPath
+			oldPath = &p
+		}
+		v.RegionID, rec.RegionID, rec.RegionPath = region.ID, &region.ID, region.Path
+	}
+	conflicts := w.commitMerge(rec, res)
+	if len(res.changed) > 0 {
+		rec.Data, _ = json.Marshal(&v)
+		rec.UpdatedAt = w.now
+		w.Put(rec, oldPath)
+	}
+	return &models.EntityRef{Type: rec.Type, ID: rec.ID, Version: rec.Version}, conflicts, nil
+}
+
+func visitSubmit(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
+	var a struct {
+		ID uuid.UUID `json:"id"`
+	}
+	if rj := decode(m.Args, &a); rj != nil {
+		return nil, nil, rj
+	}
+	rec, rj, err := w.liveRecord(models.TypeVisit, a.ID)
+	if err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
+	}
+	if rec.Status == models.VisitSubmitted {
+		return &models.EntityRef{Type: rec.Type, ID: rec.ID, Version: rec.Version}, nil, nil
+	}
+	var v models.Visit
+	_ = json.Unmarshal(rec.Data, &v)
+	v.Status = models.VisitSubmitted
+	if v.EndedAt == nil {
+		end := w.now.Format(time.RFC3339)
+		v.EndedAt = &end
+	}
+	if rj := w.validateVisit(&v); rj != nil {
+		return nil, nil, rj
+	}
+	rec.Version++
+	rec.Status, rec.UpdatedAt = v.Status, w.now
+	rec.FieldMeta["status"], rec.FieldMeta["ended_at"] = w.meta(rec.Version), w.meta(rec.Version)
+	rec.Data, _ = json.Marshal(&v)
+	w.Put(rec, nil)
+	return &models.EntityRef{Type: rec.Type, ID: rec.ID, Version: rec.Version}, nil, nil
+}
+
+func visitDelete(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
+	var a struct {
+		ID uuid.UUID `json:"id"`
+	}
+	if rj := decode(m.Args, &a); rj != nil {
+		return nil, nil, rj
+	}
+	rec, rj, err := w.liveRecord(models.TypeVisit, a.ID)
+	if err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
+	}
+	if rec.Status != models.VisitDraft {
+		return nil, nil, reject("illegal_state", "id", "only draft visits can be deleted; this one is %s", rec.Status)
+	}
+	children, err := w.tx.LockChildren(w.ctx, models.TypeFinding, rec.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range children {
+		child, err := w.Record(models.TypeFinding, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if child != nil && child.DeletedAt == nil {
+			w.Remove(child)
+		}
+	}
+	for k, r := range w.records { // findings created earlier in this same push
+		if k.typ == models.TypeFinding && r.ParentID != nil && *r.ParentID == rec.ID && r.DeletedAt == nil {
+			w.Remove(r)
+		}
+	}
+	w.Remove(rec)
+	return &models.EntityRef{Type: rec.Type, ID: rec.ID, Version: rec.Version}, nil, nil
+}

@@ -1,0 +1,165 @@
+package sync
+
+import (
+	"context"
+	"time"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/storage"
+	"github.com/google/uuid"
+)
+
+type recordKey struct {
+	typ string
+	id  uuid.UUID
+}
+
+// Work is the unit of work of one push: the records it read (locked) and wrote, the change-log
+// rows and conflicts it produced. Handlers change records only through it; the engine writes
+// everything in a few bulk statements at the end of the push's transaction.
+type Work struct {
+	ctx       context.Context
+	tx        *storage.Store
+	actor     Actor
+	clientID  uuid.UUID
+	now       time.Time
+	registry  *Registry
+	records   map[recordKey]*models.Record
+	regions   map[uuid.UUID]models.Region
+	dirty     []recordKey
+	isDirty   map[recordKey]bool
+	changes   []models.Change
+	conflicts []models.Conflict
+	mutation  Mutation // the mutation being applied
+}
+
+func newWork(ctx context.Context, tx *storage.Store, a Actor, clientID uuid.UUID, reg *Registry) *Work {
+	return &Work{ctx: ctx, tx: tx, actor: a, clientID: clientID, now: time.Now().UTC(), registry: reg,
+		records: map[recordKey]*models.Record{}, regions: map[uuid.UUID]models.Region{}, isDirty: map[recordKey]bool{}}
+}
+
+// prefetch loads (and locks) every record the mutations refer to, one query per type, and the
+// regions they name.
+func (w *Work) prefetch(refs []Ref) error {
+	byType := map[string][]uuid.UUID{}
+	for _, r := range refs {
+		byType[r.Type] = append(byType[r.Type], r.ID)
+	}
+	for typ, ids := range byType {
+		if typ == models.TypeRegion {
+			regions, err := w.tx.RegionsByIDs(w.ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, r := range regions {
+				w.regions[r.ID] = r
+			}
+			continue
+		}
+		recs, err := w.tx.LockRecords(w.ctx, typ, ids)
+		if err != nil {
+			return err
+		}
+		for id, r := range recs {
+			rec := r
+			w.records[recordKey{typ, id}] = &rec
+		}
+	}
+	return nil
+}
+
+// Record returns a record of the working set (tombstones included), loading it when a handler
+// reads one it did not declare.
+func (w *Work) Record(typ string, id uuid.UUID) (*models.Record, error) {
+	k := recordKey{typ, id}
+	if r, ok := w.records[k]; ok {
+		return r, nil
+	}
+	recs, err := w.tx.LockRecords(w.ctx, typ, []uuid.UUID{id})
+	if err != nil {
+		return nil, err
+	}
+	r, ok := recs[id]
+	if !ok {
+		return nil, nil
+	}
+	w.records[k] = &r
+	return &r, nil
+}
+
+// Region returns a region by id (nil when it does not exist).
+func (w *Work) Region(id uuid.UUID) (*models.Region, error) {
+	if r, ok := w.regions[id]; ok {
+		return &r, nil
+	}
+	rs, err := w.tx.RegionsByIDs(w.ctx, []uuid.UUID{id})
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	w.regions[id] = rs[0]
+	return &rs[0], nil
+}
+
+// Put stores a new or changed record and logs a put. oldPath is the record's region path before
+// the change when it moved (nil otherwise).
+func (w *Work) Put(r *models.Record, oldPath *string) {
+	k := recordKey{r.Type, r.ID}
+	w.records[k] = r
+	if !w.isDirty[k] {
+		w.isDirty[k] = true
+		w.dirty = append(w.dirty, k)
+	}
+	op := models.OpPut
+	if r.DeletedAt != nil {
+		op = models.OpRemove
+	}
+	w.changes = append(w.changes, models.Change{RecordType: r.Type, RecordID: r.ID.String(), Op: op, Version: r.Version,
+		Kind: r.Kind, RegionPath: r.RegionPath, OldRegionPath: oldPath})
+}
+
+// Remove turns a record into a tombstone and logs a remove.
+func (w *Work) Remove(r *models.Record) {
+	t := w.now
+	r.DeletedAt = &t
+	r.Version++
+	w.Put(r, nil)
+}
+
+// Conflict records a same-field conflict; the user who wrote the server's value hears of it too.
+func (w *Work) Conflict(c models.Conflict) {
+	w.conflicts = append(w.conflicts, c)
+	users := []uuid.UUID{w.actor.User.ID}
+	if c.Server.UserID != w.actor.User.ID {
+		users = append(users, c.Server.UserID)
+	}
+	for _, u := range users {
+		u := u
+		w.changes = append(w.changes, models.Change{RecordType: models.TypeConflict, RecordID: c.ID.String(), Op: models.OpPut,
+			Version: 1, Kind: c.Kind, RegionPath: c.RegionPath, AudienceUser: &u})
+	}
+}
+
+// rejected logs a rejection record for the pushing app install.
+func (w *Work) rejected(mutationID int64) {
+	c := w.clientID
+	w.changes = append(w.changes, models.Change{RecordType: models.TypeRejection, RecordID: formatInt(mutationID),
+		Op: models.OpPut, Version: 1, AudienceClient: &c})
+}
+
+// meta is the field metadata of a change by the actor at version v.
+func (w *Work) meta(v int64) models.FieldMeta {
+	return models.FieldMeta{Version: v, UserID: w.actor.User.ID, DeviceID: w.actor.DeviceID, At: w.now}
+}
+
+// flush writes the working set: records, conflicts, then the change log (last, so the change-log
+// writer lock is held as briefly as possible).
+func (w *Work) flush() error {
+	recs := make([]models.Record, 0, len(w.dirty))
+	for _, k := range w.dirty {
+		recs = append(recs, *w.records[k])
+	}
+	if err := w.tx.SaveRecords(w.ctx, recs); err != nil {
+		return err
+	}
+	return w.tx.InsertConflicts(w.ctx, w.conflicts)
+}
