@@ -13,9 +13,13 @@ import (
 )
 
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	pushes      *prometheus.CounterVec
+	mutations   *prometheus.CounterVec
+	pullPages   prometheus.Counter
+	changesSent prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, store *storage.Store) (*metrics, error) {
@@ -29,7 +33,15 @@ func newMetrics(reg *prometheus.Registry, store *storage.Store) (*metrics, error
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"method", "route"}),
 	}
-	cs := []prometheus.Collector{m.requests, m.latency,
+	m.pushes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fieldsync_sync_pushes_total", Help: "Sync pushes by outcome (ok, gap, protocol_too_old, error).",
+	}, []string{"outcome"})
+	m.mutations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fieldsync_sync_mutations_total", Help: "Pushed mutations by result (applied, conflict, rejected, replayed).",
+	}, []string{"status"})
+	m.pullPages = prometheus.NewCounter(prometheus.CounterOpts{Name: "fieldsync_sync_pull_pages_total", Help: "Pull pages served."})
+	m.changesSent = prometheus.NewCounter(prometheus.CounterOpts{Name: "fieldsync_sync_changes_sent_total", Help: "Changes sent by pulls."})
+	cs := []prometheus.Collector{m.requests, m.latency, m.pushes, m.mutations, m.pullPages, m.changesSent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
 	if store != nil {
 		cs = append(cs, collectors.NewDBStatsCollector(store.SQL(), "fieldsync"))

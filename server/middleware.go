@@ -91,3 +91,29 @@ func retryAfterSeconds(d time.Duration) int {
 	}
 	return max(secs, 1)
 }
+
+// jsonBodyLimit enforces the JSON body limit on every route but those that set their own. The
+// server reads bodies up to the largest route limit; fasthttp refuses anything larger outright.
+func (s *Server) jsonBodyLimit(c *fiber.Ctx) error {
+	if len(c.Request().Body()) > s.cfg.BodyLimit && c.Path() != pushPath {
+		return bodyTooLarge(s.cfg.BodyLimit)
+	}
+	return c.Next()
+}
+
+// bodyLimit sets a route's own body limit.
+func (s *Server) bodyLimit(limit int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Request().Body()) > limit {
+			return bodyTooLarge(limit)
+		}
+		return c.Next()
+	}
+}
+
+func bodyTooLarge(limit int) *Problem {
+	p := problem(fiber.StatusRequestEntityTooLarge, "body-too-large", "Request body too large",
+		"The request body exceeds the size limit.")
+	p.Extra = map[string]any{"limit_bytes": limit}
+	return p
+}

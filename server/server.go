@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +22,8 @@ type Config struct {
 	Password       models.PasswordParams
 	Login          LoginLimits
 	TrustedProxies []string // client IPs are read from X-Forwarded-For only behind these proxies
+	PushBodyLimit  int      // bytes of a sync push body (default 32 MiB: 1,000 mutations with answers)
+	Sync           fsync.Config
 }
 
 // LoginLimits throttle failed logins per username and per client IP.
@@ -40,6 +43,8 @@ func DefaultConfig() Config {
 		TokenTTL:       30 * 24 * time.Hour,
 		Password:       models.DefaultPasswordParams,
 		Login:          LoginLimits{MaxUserFailures: 10, MaxIPFailures: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
+		PushBodyLimit:  32 << 20,
+		Sync:           fsync.DefaultConfig(),
 	}
 }
 
@@ -58,6 +63,7 @@ type Server struct {
 	log       *slog.Logger
 	cfg       Config
 	metrics   *metrics
+	sync      *fsync.Engine
 	dummyHash string // compared against when a username does not exist, so timing reveals nothing
 }
 
@@ -73,14 +79,14 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: d.Store, log: d.Log, cfg: d.Config, dummyHash: dummy}
+	s := &Server{store: d.Store, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
 	s.metrics, err = newMetrics(d.Registry, d.Store)
 	if err != nil {
 		return nil, err
 	}
 	app := fiber.New(fiber.Config{
 		AppName:                 "fieldsync",
-		BodyLimit:               d.Config.BodyLimit,
+		BodyLimit:               max(d.Config.BodyLimit, d.Config.PushBodyLimit), // per route: see bodyLimit
 		ErrorHandler:            s.errorHandler,
 		DisableStartupMessage:   true,
 		ReadTimeout:             time.Minute,
@@ -90,7 +96,7 @@ func New(d Deps) (*fiber.App, error) {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 	})
-	app.Use(s.requestID, s.access, s.recover, s.timeout)
+	app.Use(s.requestID, s.access, s.recover, s.timeout, s.jsonBodyLimit)
 	s.routes(app)
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(localUnmatched, true)
@@ -98,6 +104,9 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	return app, nil
 }
+
+// pushPath is the one route with a body limit of its own (PushBodyLimit).
+const pushPath = "/v1/sync/push"
 
 func proxyHeader(trusted []string) string {
 	if len(trusted) == 0 {
@@ -120,6 +129,11 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/v1/auth/login", s.login)
 	app.Post("/v1/auth/logout", authed, s.logout)
 	app.Get("/v1/regions", authed, s.listRegions)
+	app.Post(pushPath, authed, s.bodyLimit(s.cfg.PushBodyLimit), s.push)
+	app.Post("/v1/sync/pull", authed, s.pull)
+	supervisor := requireRole(models.RoleSupervisor, models.RoleAdmin)
+	app.Get("/v1/conflicts", authed, supervisor, s.listConflicts)
+	app.Post("/v1/conflicts/:id/resolve", authed, supervisor, s.resolveConflict)
 
 	app.Get("/v1/admin/users", with(s.adminListUsers)...)
 	app.Post("/v1/admin/users", with(s.adminCreateUser)...)

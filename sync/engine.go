@@ -34,6 +34,10 @@ type Engine struct {
 	store    *storage.Store
 	cfg      Config
 	registry *Registry
+
+	// Test hooks, run inside a push's transaction before and after its change-log rows are
+	// written (tests use them to widen the windows in which writers interleave). Nil in production.
+	hookBeforeLog, hookAfterLog func()
 }
 
 // New builds an engine with the default registry of mutations and record types.

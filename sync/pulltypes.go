@@ -148,7 +148,11 @@ func loadConflicts(ctx context.Context, st *storage.Store, _ uuid.UUID, ids []st
 	out := map[string]Loaded{}
 	for id, c := range cs {
 		data, _ := json.Marshal(c)
-		out[id.String()] = Loaded{ID: id.String(), Version: 1, Data: data, RegionPath: c.RegionPath, Kind: c.Kind, Addressed: true}
+		version := int64(1)
+		if c.ResolvedAt != nil {
+			version = 2
+		}
+		out[id.String()] = Loaded{ID: id.String(), Version: version, Data: data, RegionPath: c.RegionPath, Kind: c.Kind, Addressed: true}
 	}
 	return out, err
 }

@@ -117,8 +117,14 @@ func (e *Engine) Push(ctx context.Context, a Actor, req *PushRequest) (*PushResp
 		if err := tx.SaveResults(ctx, req.ClientID, names, results, newLast, req.AppVersion); err != nil {
 			return err
 		}
+		if e.hookBeforeLog != nil {
+			e.hookBeforeLog()
+		}
 		if err := tx.AppendChanges(ctx, w.changes); err != nil {
 			return err
+		}
+		if e.hookAfterLog != nil {
+			e.hookAfterLog()
 		}
 		resp.LastMutationID = newLast
 		resp.Results = append(resp.Results, results...)
