@@ -148,7 +148,7 @@ func (p *phone) count(typ string) int {
 func visitArgs(id uuid.UUID, kind models.Kind, region models.Region) map[string]any {
 	return map[string]any{"id": id, "kind": kind, "region_id": region.ID, "started_at": "2026-03-14T09:12:03+08:00",
 		"position": map[string]any{"lat": 41.9, "lon": 121.6, "accuracy_m": 8, "crs": "wgs84"},
-		"answers": map[string]any{"stage": "under_construction", "workers_on_site": 120}, "notes": "first visit"}
+		"answers":  map[string]any{"stage": "under_construction", "workers_on_site": 120}, "notes": "first visit"}
 }
 
 func findingArgs(id, visit uuid.UUID) map[string]any {
@@ -175,4 +175,3 @@ func dataOf(t testing.TB, c ChangeOut) map[string]any {
 	}
 	return m
 }
-
