@@ -59,7 +59,8 @@ func (s *Server) adminCreateRegion(c *fiber.Ctx) error {
 			"code": r.Code, "name": r.Name, "level": r.Level, "parent_id": r.ParentID})); err != nil {
 			return err
 		}
-		return tx.AppendChanges(ctx, []models.Change{storage.RegionChange(r, nil)})
+		_, err := tx.AppendChanges(ctx, []models.Change{storage.RegionChange(r, nil)})
+		return err
 	})
 	if errors.Is(err, storage.ErrConflict) {
 		return problem(fiber.StatusConflict, "region-code-taken", "Region code taken", "Another region already has this code.")
@@ -161,7 +162,8 @@ func (s *Server) adminUpdateRegion(c *fiber.Ctx) error {
 			"boundary_changed": req.Boundary.Set, "moved": len(changes) - 1})); err != nil {
 			return err
 		}
-		return tx.AppendChanges(ctx, changes)
+		_, err = tx.AppendChanges(ctx, changes)
+		return err
 	})
 	if err != nil {
 		return err

@@ -18,15 +18,17 @@ const changeLogLock = 7236102
 // every writer commits before the next one numbers its rows, so seq order is commit order and a
 // reader that sees seq n sees every committed seq below n. Call it inside InTx, as the last write
 // of the transaction, so the lock is held for as short a time as possible.
-func (s *Store) AppendChanges(ctx context.Context, changes []models.Change) error {
+//
+// It returns the highest seq it assigned (0 when there was nothing to write).
+func (s *Store) AppendChanges(ctx context.Context, changes []models.Change) (int64, error) {
 	if len(changes) == 0 {
-		return nil
+		return 0, nil
 	}
 	if !s.inTx() {
-		return fmt.Errorf("storage: AppendChanges must run inside a transaction")
+		return 0, fmt.Errorf("storage: AppendChanges must run inside a transaction")
 	}
 	if err := s.exec(ctx, "change-log lock", `SELECT pg_advisory_xact_lock($1)`, changeLogLock); err != nil {
-		return err
+		return 0, err
 	}
 	n := len(changes)
 	typ, id, op, kind, path, oldPath, user, client := make([]string, n), make([]string, n), make([]string, n),
@@ -38,12 +40,18 @@ func (s *Store) AppendChanges(ctx context.Context, changes []models.Change) erro
 		oldPath[i] = c.OldRegionPath
 		user[i], client[i] = optString(c.AudienceUser, idStr), optString(c.AudienceClient, idStr)
 	}
-	return s.exec(ctx, "append changes", `INSERT INTO change_log (seq, record_type, record_id, op, version, kind, region_path,
-			old_region_path, audience_user, audience_client)
+	var maxSeq int64
+	err := s.raw(ctx).QueryRowContext(ctx, `WITH ins AS (INSERT INTO change_log (seq, record_type, record_id, op, version, kind,
+			region_path, old_region_path, audience_user, audience_client)
 		SELECT nextval('change_seq'), t, i, o, v, k, rp, orp, NULLIF(au, '')::uuid, NULLIF(ac, '')::uuid
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
 			WITH ORDINALITY AS u(t, i, o, v, k, rp, orp, au, ac, n)
-		ORDER BY n`, typ, id, op, version, kind, path, oldPath, user, client)
+		ORDER BY n RETURNING seq)
+		SELECT coalesce(max(seq), 0) FROM ins`, typ, id, op, version, kind, path, oldPath, user, client).Scan(&maxSeq)
+	if err != nil {
+		return 0, fmt.Errorf("storage: append changes: %w", classify(err))
+	}
+	return maxSeq, nil
 }
 
 // ChangeFilter selects the change-log rows a phone may see: rows addressed to its client or user,

@@ -52,6 +52,18 @@ func (s *Store) ClientLastMutation(ctx context.Context, clientID, userID uuid.UU
 	return last, nil
 }
 
+// LastMutationThrough returns the highest mutation id of a client whose effects lie at or below
+// change-log seq (0 when none).
+func (s *Store) LastMutationThrough(ctx context.Context, clientID uuid.UUID, seq int64) (int64, error) {
+	var last int64
+	err := s.raw(ctx).QueryRowContext(ctx, `SELECT coalesce(max(mutation_id), 0) FROM sync_mutations
+		WHERE client_id = $1 AND seq <= $2`, clientID, seq).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("storage: last mutation: %w", classify(err))
+	}
+	return last, nil
+}
+
 // StoredResults returns the stored results of mutations from..to (inclusive) of a client.
 func (s *Store) StoredResults(ctx context.Context, clientID uuid.UUID, from, to int64) ([]models.MutationResult, error) {
 	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT result FROM sync_mutations WHERE client_id = $1 AND mutation_id BETWEEN $2 AND $3
@@ -90,8 +102,9 @@ func (s *Store) StoredResult(ctx context.Context, clientID uuid.UUID, mutationID
 }
 
 // SaveResults stores the results of newly applied mutations and moves the client's last mutation
-// id to last. Call inside the push's transaction.
-func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []string, results []models.MutationResult, last int64, appVersion string) error {
+// id to last. seq is the change-log seq the push's effects end at (pull reports a mutation only
+// once the page it delivers reaches it). Call inside the push's transaction.
+func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []string, results []models.MutationResult, last, seq int64, appVersion string) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -103,9 +116,9 @@ func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []str
 		}
 		ids[i], bodies[i] = r.ID, string(b)
 	}
-	if err := s.exec(ctx, "save results", `INSERT INTO sync_mutations (client_id, mutation_id, name, result)
-		SELECT $1, i, n, r::jsonb FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(i, n, r)`,
-		clientID, ids, names, bodies); err != nil {
+	if err := s.exec(ctx, "save results", `INSERT INTO sync_mutations (client_id, mutation_id, name, result, seq)
+		SELECT $1, i, n, r::jsonb, $5 FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(i, n, r)`,
+		clientID, ids, names, bodies, seq); err != nil {
 		return err
 	}
 	return s.exec(ctx, "advance client", `UPDATE sync_clients SET last_mutation_id = $2, app_version = $3, updated_at = now()

@@ -309,5 +309,6 @@ func (s *Store) RecordUserChange(ctx context.Context, id uuid.UUID, oldPath *str
 	if err != nil {
 		return err
 	}
-	return s.AppendChanges(ctx, []models.Change{c})
+	_, err = s.AppendChanges(ctx, []models.Change{c})
+	return err
 }

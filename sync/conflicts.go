@@ -85,7 +85,7 @@ func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res
 			changes = append(changes, models.Change{RecordType: models.TypeConflict, RecordID: id.String(), Op: models.OpPut,
 				Version: 2, Kind: c.Kind, RegionPath: c.RegionPath, AudienceUser: &u})
 		}
-		if err := tx.AppendChanges(ctx, changes); err != nil {
+		if _, err := tx.AppendChanges(ctx, changes); err != nil {
 			return err
 		}
 		out, err = tx.GetConflict(ctx, id, false)

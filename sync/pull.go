@@ -62,9 +62,8 @@ func (e *Engine) Pull(ctx context.Context, a Actor, req *PullRequest) (*PullResp
 	fp := scopeFingerprint(a.Scope)
 	var resp *PullResponse
 	err := e.store.InSnapshot(ctx, func(tx *storage.Store) error {
-		last, err := tx.ClientLastMutation(ctx, req.ClientID, a.User.ID)
-		if err != nil {
-			return err
+		if _, err := tx.ClientLastMutation(ctx, req.ClientID, a.User.ID); err != nil {
+			return err // the client id belongs to another user
 		}
 		pruned, err := tx.PrunedThrough(ctx)
 		if err != nil {
@@ -86,13 +85,25 @@ func (e *Engine) Pull(ctx context.Context, a Actor, req *PullRequest) (*PullResp
 		if err != nil {
 			return err
 		}
-		resp.Reset, resp.LastMutationID = reset, last
-		return nil
+		resp.Reset = reset
+		resp.LastMutationID, err = p.lastMutation(ctx, resp)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// lastMutation is the last mutation of the client whose effects this page (with the pages before
+// it) has delivered: the mutations whose change rows lie at or below the page's end. During a
+// bootstrap nothing is complete until its last page, so the earlier pages report 0.
+func (p *puller) lastMutation(ctx context.Context, resp *PullResponse) (int64, error) {
+	next, err := decodeCursor(resp.Cursor)
+	if err != nil || next.Boot != nil {
+		return 0, err
+	}
+	return p.tx.LastMutationThrough(ctx, p.clientID, next.Seq)
 }
 
 // puller builds one pull page inside the pull's snapshot.

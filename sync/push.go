@@ -113,14 +113,15 @@ func (e *Engine) Push(ctx context.Context, a Actor, req *PushRequest) (*PushResp
 		if err := w.flush(); err != nil {
 			return err
 		}
-		newLast := fresh[len(fresh)-1].ID
-		if err := tx.SaveResults(ctx, req.ClientID, names, results, newLast, req.AppVersion); err != nil {
-			return err
-		}
 		if e.hookBeforeLog != nil {
 			e.hookBeforeLog()
 		}
-		if err := tx.AppendChanges(ctx, w.changes); err != nil {
+		seq, err := tx.AppendChanges(ctx, w.changes)
+		if err != nil {
+			return err
+		}
+		newLast := fresh[len(fresh)-1].ID
+		if err := tx.SaveResults(ctx, req.ClientID, names, results, newLast, seq, req.AppVersion); err != nil {
 			return err
 		}
 		if e.hookAfterLog != nil {

@@ -63,6 +63,7 @@ CREATE TABLE sync_mutations (
     mutation_id  bigint NOT NULL,
     name         text NOT NULL,
     result       jsonb NOT NULL,
+    seq          bigint NOT NULL DEFAULT 0,  -- change-log head after the push that applied it
     applied_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (client_id, mutation_id)
 );
