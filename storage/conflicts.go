@@ -138,3 +138,15 @@ func (s *Store) ResolveConflict(ctx context.Context, id, userID uuid.UUID, resol
 	return s.exec(ctx, "resolve conflict", `UPDATE conflicts SET resolved_at = now(), resolved_by = $2, resolution = $3::jsonb
 		WHERE id = $1`, id, userID, string(resolution))
 }
+
+// ScanUserConflicts returns one bootstrap page of the open conflicts a user is party to (their
+// value was overwritten, or they overwrote one), ordered by id after after.
+func (s *Store) ScanUserConflicts(ctx context.Context, userID, after uuid.UUID, limit int) ([]models.Conflict, error) {
+	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+conflictCols+` FROM conflicts
+		WHERE resolved_at IS NULL AND (server_meta->>'user_id' = $1::text OR client_meta->>'user_id' = $1::text) AND id > $2
+		ORDER BY id LIMIT $3`, userID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: scan conflicts: %w", classify(err))
+	}
+	return scanConflicts(rows)
+}

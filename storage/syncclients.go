@@ -129,3 +129,34 @@ func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []str
 func (s *Store) TouchClientPull(ctx context.Context, clientID uuid.UUID) error {
 	return s.exec(ctx, "touch client", `UPDATE sync_clients SET last_pull_at = now() WHERE client_id = $1`, clientID)
 }
+
+// RejectedMutation is a stored rejection, for a bootstrap.
+type RejectedMutation struct {
+	MutationID int64
+	Name       string
+	Result     models.MutationResult
+}
+
+// ScanRejections returns one bootstrap page of a client's rejected mutations after mutation id after.
+func (s *Store) ScanRejections(ctx context.Context, clientID uuid.UUID, after int64, limit int) ([]RejectedMutation, error) {
+	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT mutation_id, name, result FROM sync_mutations
+		WHERE client_id = $1 AND mutation_id > $2 AND result->>'status' = 'rejected' ORDER BY mutation_id LIMIT $3`,
+		clientID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: scan rejections: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []RejectedMutation
+	for rows.Next() {
+		var r RejectedMutation
+		var b []byte
+		if err := rows.Scan(&r.MutationID, &r.Name, &b); err != nil {
+			return nil, fmt.Errorf("storage: scan rejections: %w", classify(err))
+		}
+		if err := json.Unmarshal(b, &r.Result); err != nil {
+			return nil, fmt.Errorf("storage: stored result: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -20,12 +20,13 @@ type env struct {
 	t      testing.TB
 	ctx    context.Context
 	store  *storage.Store
+	dsn    string
 	engine *Engine
 }
 
 func newEnv(t testing.TB) *env {
-	st, _ := storagetest.NewDemoStore(t)
-	return &env{t: t, ctx: context.Background(), store: st, engine: New(st, DefaultConfig())}
+	st, dsn := storagetest.NewDemoStore(t)
+	return &env{t: t, ctx: context.Background(), store: st, dsn: dsn, engine: New(st, DefaultConfig())}
 }
 
 // actor returns a demo user as an actor on device.

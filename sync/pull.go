@@ -141,7 +141,7 @@ func (p *puller) bootstrap(ctx context.Context, cur *cursor) (*PullResponse, err
 	for b.Type < len(types) && len(resp.Changes) < p.limit {
 		t := types[b.Type]
 		want := p.limit - len(resp.Changes)
-		page, err := t.Scan(ctx, p.tx, p.a, b.After, want)
+		page, err := t.Scan(ctx, p.tx, Query{Actor: p.a, ClientID: p.clientID}, b.After, want)
 		if err != nil {
 			return nil, err
 		}

@@ -12,15 +12,15 @@ import (
 )
 
 // registerPullTypes registers the record types of protocol v1. Sites, checklists, photos and
-// tracks join here as their features land; rejections and conflicts are notifications, sent
-// incrementally only (GET /v1/conflicts lists open conflicts).
+// tracks join here as their features land. A bootstrap sends, besides the records in scope, the
+// open conflicts the user is party to and the rejections of the pulling app install.
 func registerPullTypes(r *Registry) {
 	r.Type(PullType{Name: models.TypeRegion, Load: loadRegions, Scan: scanRegions})
 	r.Type(PullType{Name: models.TypeUser, Load: loadUsers, Scan: scanUsers})
 	r.Type(recordPullType(models.TypeVisit))
 	r.Type(recordPullType(models.TypeFinding))
-	r.Type(PullType{Name: models.TypeConflict, Load: loadConflicts, Scan: scanNothing})
-	r.Type(PullType{Name: models.TypeRejection, Load: loadRejections, Scan: scanNothing})
+	r.Type(PullType{Name: models.TypeConflict, Load: loadConflicts, Scan: scanConflicts})
+	r.Type(PullType{Name: models.TypeRejection, Load: loadRejections, Scan: scanRejections})
 }
 
 func scanNothing(context.Context, *storage.Store, Actor, string, int) ([]Loaded, error) {
@@ -66,8 +66,8 @@ func loadRegions(ctx context.Context, st *storage.Store, _ uuid.UUID, ids []stri
 	return out, err
 }
 
-func scanRegions(ctx context.Context, st *storage.Store, a Actor, after string, limit int) ([]Loaded, error) {
-	rs, err := st.ScanRegions(ctx, a.Scope, afterID(after), limit)
+func scanRegions(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error) {
+	rs, err := st.ScanRegions(ctx, q.Scope, afterID(after), limit)
 	out := make([]Loaded, len(rs))
 	for i, r := range rs {
 		out[i] = regionLoaded(r)
@@ -106,8 +106,8 @@ func loadUsers(ctx context.Context, st *storage.Store, _ uuid.UUID, ids []string
 	return out, err
 }
 
-func scanUsers(ctx context.Context, st *storage.Store, a Actor, after string, limit int) ([]Loaded, error) {
-	us, err := st.ScanUsers(ctx, a.Scope, a.User.ID, afterID(after), limit)
+func scanUsers(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error) {
+	us, err := st.ScanUsers(ctx, q.Scope, q.User.ID, afterID(after), limit)
 	out := make([]Loaded, len(us))
 	for i, u := range us {
 		out[i] = userLoaded(u)
@@ -132,8 +132,8 @@ func recordPullType(typ string) PullType {
 			}
 			return out, err
 		},
-		Scan: func(ctx context.Context, st *storage.Store, a Actor, after string, limit int) ([]Loaded, error) {
-			rs, err := st.ScanRecords(ctx, typ, a.Scope, afterID(after), limit)
+		Scan: func(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error) {
+			rs, err := st.ScanRecords(ctx, typ, q.Scope, afterID(after), limit)
 			out := make([]Loaded, len(rs))
 			for i, r := range rs {
 				out[i] = recordLoaded(r)
@@ -143,16 +143,45 @@ func recordPullType(typ string) PullType {
 	}
 }
 
+func conflictLoaded(c models.Conflict) Loaded {
+	data, _ := json.Marshal(c)
+	version := int64(1)
+	if c.ResolvedAt != nil {
+		version = 2
+	}
+	return Loaded{ID: c.ID.String(), Version: version, Data: data, RegionPath: c.RegionPath, Kind: c.Kind, Addressed: true}
+}
+
+func scanConflicts(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error) {
+	cs, err := st.ScanUserConflicts(ctx, q.User.ID, afterID(after), limit)
+	out := make([]Loaded, len(cs))
+	for i, c := range cs {
+		out[i] = conflictLoaded(c)
+	}
+	return out, err
+}
+
+func scanRejections(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error) {
+	from, _ := strconv.ParseInt(after, 10, 64)
+	rs, err := st.ScanRejections(ctx, q.ClientID, from, limit)
+	out := make([]Loaded, len(rs))
+	for i, r := range rs {
+		out[i] = rejectionLoaded(q.ClientID, r.MutationID, r.Name, r.Result)
+	}
+	return out, err
+}
+
+func rejectionLoaded(clientID uuid.UUID, mid int64, name string, res models.MutationResult) Loaded {
+	data, _ := json.Marshal(RejectionData{ClientID: clientID, MutationID: mid, Name: name, Error: res.Error})
+	id := strconv.FormatInt(mid, 10)
+	return Loaded{ID: id, Version: 1, Data: data, Addressed: true}
+}
+
 func loadConflicts(ctx context.Context, st *storage.Store, _ uuid.UUID, ids []string) (map[string]Loaded, error) {
 	cs, err := st.GetConflicts(ctx, parseIDs(ids))
 	out := map[string]Loaded{}
 	for id, c := range cs {
-		data, _ := json.Marshal(c)
-		version := int64(1)
-		if c.ResolvedAt != nil {
-			version = 2
-		}
-		out[id.String()] = Loaded{ID: id.String(), Version: version, Data: data, RegionPath: c.RegionPath, Kind: c.Kind, Addressed: true}
+		out[id.String()] = conflictLoaded(c)
 	}
 	return out, err
 }
@@ -179,8 +208,7 @@ func loadRejections(ctx context.Context, st *storage.Store, clientID uuid.UUID, 
 		if err != nil {
 			return nil, err
 		}
-		data, _ := json.Marshal(RejectionData{ClientID: clientID, MutationID: mid, Name: name, Error: res.Error})
-		out[s] = Loaded{ID: s, Version: 1, Data: data, Addressed: true}
+		out[s] = rejectionLoaded(clientID, mid, name, res)
 	}
 	return out, nil
 }

@@ -45,7 +45,13 @@ type KindRules interface {
 type PullType struct {
 	Name string
 	Load func(ctx context.Context, st *storage.Store, clientID uuid.UUID, ids []string) (map[string]Loaded, error)
-	Scan func(ctx context.Context, st *storage.Store, a Actor, after string, limit int) ([]Loaded, error)
+	Scan func(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error)
+}
+
+// Query is who a bootstrap scans for: the actor and their app install.
+type Query struct {
+	Actor
+	ClientID uuid.UUID
 }
 
 // Loaded is a record as pull sends it, with what the scope rule needs.
