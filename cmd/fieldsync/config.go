@@ -29,6 +29,9 @@ type config struct {
 	TokenTTL       time.Duration
 	TrustedProxies string
 	Demo           bool
+	PushMax        int
+	PushBodyLimit  int
+	Retention      time.Duration
 }
 
 // setting describes one FIELDSYNC_* variable and its flag; the README's table lists the same.
@@ -56,6 +59,9 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_TOKEN_TTL", "token-ttl", "720h", "lifetime of a login token", durSetting(&c.TokenTTL)},
 		{"FIELDSYNC_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated proxy IPs whose X-Forwarded-For is believed", str(&c.TrustedProxies)},
 		{"FIELDSYNC_DEMO", "demo", "false", "load the demo city when the database has no users", boolSetting(&c.Demo)},
+		{"FIELDSYNC_PUSH_MAX_MUTATIONS", "push-max-mutations", "1000", "most mutations in one sync push (more: 413)", intSetting(&c.PushMax)},
+		{"FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "33554432", "largest sync push body in bytes", intSetting(&c.PushBodyLimit)},
+		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
 	}
 }
 
@@ -192,6 +198,15 @@ func (c *config) validate() error {
 	}
 	if c.TokenTTL < time.Minute {
 		return bad("FIELDSYNC_TOKEN_TTL", "token-ttl", "must be at least 1m")
+	}
+	if c.PushMax < 1 || c.PushMax > 100000 {
+		return bad("FIELDSYNC_PUSH_MAX_MUTATIONS", "push-max-mutations", "must be between 1 and 100000")
+	}
+	if c.PushBodyLimit < c.BodyLimit || c.PushBodyLimit > 1<<30 {
+		return bad("FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "must be at least FIELDSYNC_BODY_LIMIT and at most 1073741824 bytes")
+	}
+	if c.Retention < 24*time.Hour {
+		return bad("FIELDSYNC_RETENTION", "retention", "must be at least 24h (phones stay offline for days)")
 	}
 	for _, p := range c.proxies() {
 		if net.ParseIP(p) == nil {

@@ -54,11 +54,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc := server.DefaultConfig()
 	sc.Version, sc.BodyLimit, sc.RequestTimeout, sc.TokenTTL = version, cfg.BodyLimit, cfg.RequestTimeout, cfg.TokenTTL
 	sc.TrustedProxies = cfg.proxies()
+	sc.PushBodyLimit = cfg.PushBodyLimit
+	sc.Sync.MaxMutations, sc.Sync.Retention = cfg.PushMax, cfg.Retention
 	app, err := server.New(server.Deps{Store: db.Store, Log: log, Config: sc})
 	if err != nil {
 		return err
 	}
-	go janitor(ctx, db.Store, log)
+	go janitor(ctx, db.Store, log, cfg.Retention)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
@@ -117,8 +119,9 @@ func printDemoLogins(w io.Writer) {
 	tw.Flush()
 }
 
-// janitor prunes expired tokens and stale login counters every hour until ctx ends.
-func janitor(ctx context.Context, st *storage.Store, log *slog.Logger) {
+// janitor prunes expired tokens, stale login counters, and change-log rows and tombstones older
+// than the retention window, every hour until ctx ends.
+func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention time.Duration) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -130,6 +133,11 @@ func janitor(ctx context.Context, st *storage.Store, log *slog.Logger) {
 		}
 		if err := st.PruneThrottle(ctx, cutoff); err != nil {
 			log.Warn("janitor: prune login counters", "error", err)
+		}
+		if n, err := st.PruneChanges(ctx, time.Now().Add(-retention)); err != nil {
+			log.Warn("janitor: prune change log", "error", err)
+		} else if n > 0 {
+			log.Info("janitor: pruned change log and tombstones", "changes", n)
 		}
 		select {
 		case <-ctx.Done():
