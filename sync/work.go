@@ -25,6 +25,7 @@ type Work struct {
 	now       time.Time
 	registry  *Registry
 	records   map[recordKey]*models.Record
+	absent    map[recordKey]bool // looked up and not found (a create's id), so not asked again
 	regions   map[uuid.UUID]models.Region
 	dirty     []recordKey
 	isDirty   map[recordKey]bool
@@ -35,7 +36,8 @@ type Work struct {
 
 func newWork(ctx context.Context, tx *storage.Store, a Actor, clientID uuid.UUID, reg *Registry) *Work {
 	return &Work{ctx: ctx, tx: tx, actor: a, clientID: clientID, now: time.Now().UTC(), registry: reg,
-		records: map[recordKey]*models.Record{}, regions: map[uuid.UUID]models.Region{}, isDirty: map[recordKey]bool{}}
+		records: map[recordKey]*models.Record{}, absent: map[recordKey]bool{}, regions: map[uuid.UUID]models.Region{},
+		isDirty: map[recordKey]bool{}}
 }
 
 // prefetch loads (and locks) every record the mutations refer to, one query per type, and the
@@ -60,9 +62,12 @@ func (w *Work) prefetch(refs []Ref) error {
 		if err != nil {
 			return err
 		}
-		for id, r := range recs {
-			rec := r
-			w.records[recordKey{typ, id}] = &rec
+		for _, id := range ids {
+			if r, ok := recs[id]; ok {
+				w.records[recordKey{typ, id}] = &r
+			} else {
+				w.absent[recordKey{typ, id}] = true
+			}
 		}
 	}
 	return nil
@@ -75,12 +80,16 @@ func (w *Work) Record(typ string, id uuid.UUID) (*models.Record, error) {
 	if r, ok := w.records[k]; ok {
 		return r, nil
 	}
+	if w.absent[k] {
+		return nil, nil
+	}
 	recs, err := w.tx.LockRecords(w.ctx, typ, []uuid.UUID{id})
 	if err != nil {
 		return nil, err
 	}
 	r, ok := recs[id]
 	if !ok {
+		w.absent[k] = true
 		return nil, nil
 	}
 	w.records[k] = &r
