@@ -40,13 +40,34 @@ func (e *ValidationError) Err() error {
 	return e
 }
 
-// CheckText records an error when s is empty (and required) or longer than max runes.
+// CheckText records an error when s is empty (and required), longer than max runes, or holds a
+// NUL character (PostgreSQL text cannot store one).
 func (e *ValidationError) CheckText(field, s string, required bool, max int) {
 	n := len([]rune(s))
 	switch {
+	case strings.ContainsRune(s, 0):
+		e.Add(field, "invalid", "must not contain NUL characters")
 	case required && strings.TrimSpace(s) == "":
 		e.Add(field, "required", "is required")
 	case n > max:
 		e.Add(field, "too_long", "must be at most %d characters", max)
 	}
+}
+
+// JSONHasNUL reports whether a JSON document holds a \u0000 escape inside a string: PostgreSQL's
+// jsonb cannot store one, so such input is refused up front instead of failing a whole write.
+func JSONHasNUL(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == 0 {
+			return true
+		}
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] == 'u' && i+5 < len(raw) && string(raw[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
 }

@@ -132,3 +132,13 @@ func TestValidateUserFields(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONHasNUL(t *testing.T) {
+	cases := map[string]bool{`{"a":"x\u0000y"}`: true, `{"a":"\\u0000"}`: false, `{"a":"\\\u0000"}`: true,
+		`{"a":"ok"}`: false, "{\"a\":\"\x00\"}": true, `{"a":"\u00001"}`: true, `{"a":"\u0001"}`: false}
+	for in, want := range cases {
+		if got := JSONHasNUL([]byte(in)); got != want {
+			t.Errorf("JSONHasNUL(%s) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -23,10 +23,11 @@ const (
 
 // FieldMeta says who last changed one field of a record, and at which record version.
 type FieldMeta struct {
-	Version  int64     `json:"v"`
-	UserID   uuid.UUID `json:"u"`
-	DeviceID string    `json:"d"`
-	At       time.Time `json:"t"`
+	Version  int64      `json:"v"`
+	UserID   uuid.UUID  `json:"u"`
+	DeviceID string     `json:"d"`
+	ClientID *uuid.UUID `json:"c,omitempty"` // the app install that wrote it (none for server-side writes)
+	At       time.Time  `json:"t"`
 }
 
 // Record is the stored state of one synced record (a visit, a finding …). Data is the record's

@@ -134,6 +134,9 @@ func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 		p.RetryAfter = 5
 		return p
 	case errors.As(err, &fe):
+		if fe.Code == fiber.StatusRequestEntityTooLarge { // refused by fasthttp: beyond every route's limit
+			return bodyTooLarge(max(s.cfg.BodyLimit, s.cfg.PushBodyLimit))
+		}
 		return fiberProblem(fe)
 	}
 	s.log.ErrorContext(c.UserContext(), "internal error", "request_id", c.Locals(localRequestID),
@@ -144,8 +147,6 @@ func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 
 func fiberProblem(fe *fiber.Error) *Problem {
 	switch fe.Code {
-	case fiber.StatusRequestEntityTooLarge:
-		return problem(fe.Code, "body-too-large", "Request body too large", "The request body exceeds the size limit.")
 	case fiber.StatusNotFound:
 		return errNotFound("No such resource.")
 	case fiber.StatusMethodNotAllowed:

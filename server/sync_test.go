@@ -528,7 +528,7 @@ func TestSyncPushEnvelope(t *testing.T) {
 	r = q.pushRaw(bad)
 	expectStatus(t, r, 422)
 	expectFieldErrors(t, r, map[string]string{"client_id": "required", "app_version": "too_long",
-		"mutations[1].id": "invalid", "mutations[2].id": "invalid", "mutations[2].name": "invalid"})
+		"mutations[1].id": "invalid", "mutations[2].id": "invalid"})
 	zero := q.body([]syncMut{visitCreate(uuid.New(), "project_visit", town)}, 0)
 	r = q.pushRaw(zero)
 	expectStatus(t, r, 422)

@@ -267,7 +267,25 @@ func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]mod
 		newPath, len(oldPath)+1, likePrefix(oldPath)); err != nil {
 		return nil, err
 	}
-	return changes, nil
+	// Users assigned inside the subtree moved with it: phones of the new scope learn of them.
+	urows, err := s.raw(ctx).QueryContext(ctx, `SELECT u.id, r.path, $2 || substr(r.path, length($1) + 1),
+			(extract(epoch FROM u.updated_at) * 1000000)::bigint
+		FROM users u JOIN regions r ON r.id = u.region_id WHERE r.path LIKE $3`, newPath, oldPath, likePrefix(newPath))
+	if err != nil {
+		return nil, fmt.Errorf("storage: moved users: %w", classify(err))
+	}
+	defer urows.Close()
+	for urows.Next() {
+		c := models.Change{RecordType: models.TypeUser, Op: models.OpPut}
+		var id uuid.UUID
+		var old string
+		if err := urows.Scan(&id, &c.RegionPath, &old, &c.Version); err != nil {
+			return nil, fmt.Errorf("storage: moved users: %w", classify(err))
+		}
+		c.RecordID, c.OldRegionPath = id.String(), &old
+		changes = append(changes, c)
+	}
+	return changes, urows.Err()
 }
 
 // RegionChange is the change-log row of a region write.

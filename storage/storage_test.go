@@ -110,7 +110,9 @@ func TestRegionMoveRewritesSubtree(t *testing.T) {
 	if found != 4 {
 		t.Fatalf("moved subtree has %d regions under the new county, want 4", found)
 	}
-	if len(changes) != 4 || changes[0].OldRegionPath == nil || !strings.HasPrefix(changes[0].RegionPath, dest.Path) {
+	// 4 regions and the ranger assigned to the township (their phones' scopes moved with it).
+	if len(changes) != 5 || changes[0].OldRegionPath == nil || !strings.HasPrefix(changes[0].RegionPath, dest.Path) ||
+		changes[4].RecordType != models.TypeUser {
 		t.Fatalf("move changes %+v", changes)
 	}
 }

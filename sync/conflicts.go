@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
@@ -65,8 +66,12 @@ func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res
 			if _, _, err := h.Apply(w, w.mutation); err != nil {
 				var rj *Reject
 				if errors.As(err, &rj) {
+					code := rj.Code
+					if !slices.Contains([]string{"required", "too_long", "invalid", "out_of_range", "unknown"}, code) {
+						code = "invalid" // a rule of the record (scope, state): the value cannot be written
+					}
 					var ve models.ValidationError
-					ve.Add("value", rj.Code, "%s", rj.Message)
+					ve.Add("value", code, "the chosen value cannot be written: %s", rj.Message)
 					return &ve
 				}
 				return err

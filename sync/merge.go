@@ -117,14 +117,17 @@ func (w *Work) merge(rec *models.Record, u update, allowed []string) (*mergeResu
 	return res, nil
 }
 
-// changedSince reports whether field f (or, for "answers", any answer) was changed after base.
+// changedSince reports whether field f (or, for "answers", any answer) was changed after base by
+// someone else: a phone's own earlier edits (queued offline with the same base) never conflict
+// with its later ones.
 func (w *Work) changedSince(rec *models.Record, f string, base int64) (models.FieldMeta, bool) {
 	var latest models.FieldMeta
 	found := false
 	for k, m := range rec.FieldMeta {
 		hit := k == f || (f == "answers" && strings.HasPrefix(k, "answers.")) ||
 			(strings.HasPrefix(f, "answers.") && k == "answers")
-		if hit && m.Version > base && (!found || m.Version > latest.Version) {
+		own := m.ClientID != nil && *m.ClientID == w.clientID
+		if hit && !own && m.Version > base && (!found || m.Version > latest.Version) {
 			latest, found = m, true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
@@ -57,9 +58,6 @@ func (e *Engine) Validate(req *PushRequest) error {
 		case i > 0 && m.ID != req.Mutations[i-1].ID+1:
 			ve.Add(f+".id", "invalid", "mutation ids in one push must count up by one (after %d comes %d, not %d)",
 				req.Mutations[i-1].ID, req.Mutations[i-1].ID+1, m.ID)
-		}
-		if len(m.Name) == 0 || len(m.Name) > 64 {
-			ve.Add(f+".name", "invalid", "a mutation needs a name of at most 64 characters")
 		}
 		if len(ve.Errors) > 20 {
 			break
@@ -156,9 +154,12 @@ func (e *Engine) apply(w *Work, fresh []Mutation, stats *PushStats) ([]models.Mu
 		var entity *models.EntityRef
 		var conflicts []uuid.UUID
 		var err error
-		if !ok {
+		switch {
+		case !ok:
 			err = reject("unknown_mutation", "name", "this server does not know the mutation %q", m.Name)
-		} else {
+		case models.JSONHasNUL(m.Args):
+			err = reject("invalid", "args", "text must not contain NUL characters")
+		default:
 			w.mutation = m
 			entity, conflicts, err = h.Apply(w, m)
 		}
@@ -178,7 +179,7 @@ func (e *Engine) apply(w *Work, fresh []Mutation, stats *PushStats) ([]models.Mu
 			stats.Applied++
 		}
 		results = append(results, res)
-		names = append(names, truncate(m.Name, 64))
+		names = append(names, truncate(strings.ReplaceAll(m.Name, "\x00", ""), 64))
 	}
 	return results, names, nil
 }

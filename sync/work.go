@@ -157,7 +157,12 @@ func (w *Work) rejected(mutationID int64) {
 
 // meta is the field metadata of a change by the actor at version v.
 func (w *Work) meta(v int64) models.FieldMeta {
-	return models.FieldMeta{Version: v, UserID: w.actor.User.ID, DeviceID: w.actor.DeviceID, At: w.now}
+	m := models.FieldMeta{Version: v, UserID: w.actor.User.ID, DeviceID: w.actor.DeviceID, At: w.now}
+	if w.clientID != uuid.Nil {
+		c := w.clientID
+		m.ClientID = &c
+	}
+	return m
 }
 
 // flush writes the working set: records, conflicts, then the change log (last, so the change-log
