@@ -113,8 +113,10 @@ func (s *Store) GetRecord(ctx context.Context, typ string, id uuid.UUID) (models
 	return r, nil
 }
 
-// SaveRecords writes records (insert or replace by type and id) in one statement.
-func (s *Store) SaveRecords(ctx context.Context, recs []models.Record) error {
+// SaveRecords writes records (insert or replace by type and id) in one statement. Records created
+// in this transaction go with create set: then a row that appeared meanwhile (another install
+// creating the same id at the same moment) is ErrConflict instead of being overwritten.
+func (s *Store) SaveRecords(ctx context.Context, recs []models.Record, create bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -134,16 +136,19 @@ func (s *Store) SaveRecords(ctx context.Context, recs []models.Record) error {
 		data[i], meta[i] = string(r.Data), string(m)
 		deleted[i] = optString(r.DeletedAt, func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) })
 	}
+	onConflict := ` ON CONFLICT (type, id) DO UPDATE SET kind = excluded.kind, region_id = excluded.region_id,
+		region_path = excluded.region_path, parent_id = excluded.parent_id, status = excluded.status,
+		version = excluded.version, data = excluded.data, field_meta = excluded.field_meta,
+		updated_at = now(), deleted_at = excluded.deleted_at`
+	if create {
+		onConflict = ""
+	}
 	return s.exec(ctx, "save records", `INSERT INTO records AS r (type, id, kind, region_id, region_path, parent_id, status, version,
 			data, field_meta, created_by, deleted_at)
 		SELECT t, i::uuid, k, NULLIF(rg, '')::uuid, rp, NULLIF(p, '')::uuid, st, v, d::jsonb, fm::jsonb, NULLIF(cb, '')::uuid,
 			NULLIF(del, '')::timestamptz
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-			$9::text[], $10::text[], $11::text[], $12::text[]) AS u(t, i, k, rg, rp, p, st, v, d, fm, cb, del)
-		ON CONFLICT (type, id) DO UPDATE SET kind = excluded.kind, region_id = excluded.region_id,
-			region_path = excluded.region_path, parent_id = excluded.parent_id, status = excluded.status,
-			version = excluded.version, data = excluded.data, field_meta = excluded.field_meta,
-			updated_at = now(), deleted_at = excluded.deleted_at`,
+			$9::text[], $10::text[], $11::text[], $12::text[]) AS u(t, i, k, rg, rp, p, st, v, d, fm, cb, del)`+onConflict,
 		typ, id, kind, region, path, parent, status, version, data, meta, createdBy, deleted)
 }
 

@@ -437,3 +437,45 @@ func TestProperty12OldClientsStillPush(t *testing.T) {
 	}
 	expectStatus(t, resp.Results[0], models.StatusApplied)
 }
+
+// TestConcurrentCreateOfOneID: two installs create the same UUID at the same moment; one create
+// applies, the other is rejected already_exists, and neither overwrites the other.
+func TestConcurrentCreateOfOneID(t *testing.T) {
+	e := newEnv(t)
+	town := e.region("211522105")
+	a, b := e.phone("inspector"), e.phone("supervisor")
+	v := uuid.New()
+	arrived := make(chan struct{}, 4)
+	e.engine.hookBeforeLog = func() {
+		arrived <- struct{}{}
+		time.Sleep(200 * time.Millisecond) // hold the first transaction open while the second writes
+	}
+	results := make(chan models.MutationResult, 2)
+	for _, p := range []*phone{a, b} {
+		go func(p *phone) {
+			m := mut("visit.create", visitArgs(v, models.KindProjectVisit, town))
+			m.ID = 1
+			resp, _, err := e.engine.Push(e.ctx, p.a, &PushRequest{ClientID: p.id, ProtocolVersion: 1, Mutations: []Mutation{m}})
+			if err != nil {
+				t.Error(err)
+				results <- models.MutationResult{}
+				return
+			}
+			results <- resp.Results[0]
+		}(p)
+	}
+	r1, r2 := <-results, <-results
+	if r1.Status == r2.Status {
+		t.Fatalf("both creates ended %s / %s", r1.Status, r2.Status)
+	}
+	rej := r1
+	if r2.Status == models.StatusRejected {
+		rej = r2
+	}
+	if rej.Error == nil || rej.Error.Code != "already_exists" {
+		t.Fatalf("the losing create: %+v", rej)
+	}
+	if n := e.count(`SELECT count(*) FROM change_log WHERE record_type = 'visit'`); n != 1 {
+		t.Fatalf("%d visit changes logged, want 1", n)
+	}
+}

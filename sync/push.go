@@ -76,63 +76,76 @@ func (e *Engine) Push(ctx context.Context, a Actor, req *PushRequest) (*PushResp
 		return nil, stats, err
 	}
 	var resp *PushResponse
-	err := e.store.InTx(ctx, func(tx *storage.Store) error {
-		stats = PushStats{}
-		last, err := tx.LockClient(ctx, req.ClientID, a.User.ID, a.DeviceID, req.AppVersion)
-		if err != nil {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = e.store.InTx(ctx, func(tx *storage.Store) error {
+			stats = PushStats{}
+			var err error
+			resp, err = e.push(ctx, tx, a, req, &stats)
 			return err
+		})
+		if !errors.Is(err, storage.ErrConflict) { // a concurrent create of the same id: run again
+			break
 		}
-		resp = &PushResponse{LastMutationID: last, Results: []models.MutationResult{}}
-		var fresh []Mutation
-		for i, m := range req.Mutations {
-			if m.ID > last {
-				fresh = req.Mutations[i:]
-				break
-			}
-		}
-		if n := len(req.Mutations) - len(fresh); n > 0 {
-			replayed, err := tx.StoredResults(ctx, req.ClientID, req.Mutations[0].ID, req.Mutations[n-1].ID)
-			if err != nil {
-				return err
-			}
-			resp.Results, stats.Replayed = append(resp.Results, replayed...), len(replayed)
-		}
-		if len(fresh) == 0 {
-			return nil
-		}
-		if fresh[0].ID != last+1 {
-			return &ErrMutationGap{Expected: last + 1, Got: fresh[0].ID}
-		}
-		w := newWork(ctx, tx, a, req.ClientID, e.registry)
-		results, names, err := e.apply(w, fresh, &stats)
-		if err != nil {
-			return err
-		}
-		if err := w.flush(); err != nil {
-			return err
-		}
-		if e.hookBeforeLog != nil {
-			e.hookBeforeLog()
-		}
-		seq, err := tx.AppendChanges(ctx, w.changes)
-		if err != nil {
-			return err
-		}
-		newLast := fresh[len(fresh)-1].ID
-		if err := tx.SaveResults(ctx, req.ClientID, names, results, newLast, seq, req.AppVersion); err != nil {
-			return err
-		}
-		if e.hookAfterLog != nil {
-			e.hookAfterLog()
-		}
-		resp.LastMutationID = newLast
-		resp.Results = append(resp.Results, results...)
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, stats, err
 	}
 	return resp, stats, nil
+}
+
+// push is one attempt of Push inside its transaction.
+func (e *Engine) push(ctx context.Context, tx *storage.Store, a Actor, req *PushRequest, stats *PushStats) (*PushResponse, error) {
+	last, err := tx.LockClient(ctx, req.ClientID, a.User.ID, a.DeviceID, req.AppVersion)
+	if err != nil {
+		return nil, err
+	}
+	resp := &PushResponse{LastMutationID: last, Results: []models.MutationResult{}}
+	var fresh []Mutation
+	for i, m := range req.Mutations {
+		if m.ID > last {
+			fresh = req.Mutations[i:]
+			break
+		}
+	}
+	if n := len(req.Mutations) - len(fresh); n > 0 {
+		replayed, err := tx.StoredResults(ctx, req.ClientID, req.Mutations[0].ID, req.Mutations[n-1].ID)
+		if err != nil {
+			return nil, err
+		}
+		resp.Results, stats.Replayed = append(resp.Results, replayed...), len(replayed)
+	}
+	if len(fresh) == 0 {
+		return resp, nil
+	}
+	if fresh[0].ID != last+1 {
+		return nil, &ErrMutationGap{Expected: last + 1, Got: fresh[0].ID}
+	}
+	w := newWork(ctx, tx, a, req.ClientID, e.registry)
+	results, names, err := e.apply(w, fresh, stats)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	if e.hookBeforeLog != nil {
+		e.hookBeforeLog()
+	}
+	seq, err := tx.AppendChanges(ctx, w.changes)
+	if err != nil {
+		return nil, err
+	}
+	newLast := fresh[len(fresh)-1].ID
+	if err := tx.SaveResults(ctx, req.ClientID, names, results, newLast, seq, req.AppVersion); err != nil {
+		return nil, err
+	}
+	if e.hookAfterLog != nil {
+		e.hookAfterLog()
+	}
+	resp.LastMutationID = newLast
+	resp.Results = append(resp.Results, results...)
+	return resp, nil
 }
 
 // apply runs each fresh mutation's handler against the working set.

@@ -167,12 +167,23 @@ func (w *Work) meta(v int64) models.FieldMeta {
 
 // flush writes the working set: records, conflicts, then the change log (last, so the change-log
 // writer lock is held as briefly as possible).
+//
+// Records that did not exist when the push read them are inserted without overwriting: if another
+// push created the same id meanwhile, the write fails with storage.ErrConflict and Push retries,
+// this time seeing the record (and rejecting the create as already_exists).
 func (w *Work) flush() error {
-	recs := make([]models.Record, 0, len(w.dirty))
+	var created, changed []models.Record
 	for _, k := range w.dirty {
-		recs = append(recs, *w.records[k])
+		if w.absent[k] {
+			created = append(created, *w.records[k])
+		} else {
+			changed = append(changed, *w.records[k])
+		}
 	}
-	if err := w.tx.SaveRecords(w.ctx, recs); err != nil {
+	if err := w.tx.SaveRecords(w.ctx, created, true); err != nil {
+		return err
+	}
+	if err := w.tx.SaveRecords(w.ctx, changed, false); err != nil {
 		return err
 	}
 	return w.tx.InsertConflicts(w.ctx, w.conflicts)
