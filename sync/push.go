@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
@@ -197,9 +198,13 @@ func (e *Engine) apply(w *Work, fresh []Mutation, stats *PushStats) ([]models.Mu
 	return results, names, nil
 }
 
+// truncate cuts s to at most n bytes on a character boundary (PostgreSQL stores UTF-8 only).
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
