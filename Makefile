@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test vet fmt bench clean
+.PHONY: build run test fuzz vet fmt bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/fieldsync ./cmd/fieldsync
@@ -15,6 +15,10 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# fuzz: the push decoder and validator, briefly (CI runs it after make test).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzPushDecode -fuzztime 30s -fuzzminimizetime 200x ./sync/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
