@@ -36,7 +36,7 @@ func (s *Server) adminCreateRegion(c *fiber.Ctx) error {
 	if r.Level.Depth() < 0 {
 		ve.Add("level", "unknown", "must be one of city, county, township, village")
 	}
-	parent := s.resolveParent(c, &ve, req.ParentID, req.ParentCode)
+	parent := s.lookupRegion(c, &ve, "parent", req.ParentID, req.ParentCode)
 	switch {
 	case r.Level.Depth() < 0:
 	case parent == nil && r.Level != models.LevelCity:
@@ -71,12 +71,14 @@ func (s *Server) adminCreateRegion(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(toRegionDTO(r))
 }
 
-func (s *Server) resolveParent(c *fiber.Ctx, ve *models.ValidationError, id *uuid.UUID, code string) *models.Region {
+// lookupRegion resolves a region named by id or by code (nil when neither is given), recording a
+// field error under the field the client used when it names no region or both are given.
+func (s *Server) lookupRegion(c *fiber.Ctx, ve *models.ValidationError, field string, id *uuid.UUID, code string) *models.Region {
 	var r models.Region
 	var err error
 	switch {
 	case id != nil && code != "":
-		ve.Add("parent_code", "invalid", "give parent_id or parent_code, not both")
+		ve.Add(field+"_code", "invalid", "give %s_id or %s_code, not both", field, field)
 		return nil
 	case id != nil:
 		r, err = s.store.GetRegion(c.UserContext(), *id)
@@ -87,9 +89,9 @@ func (s *Server) resolveParent(c *fiber.Ctx, ve *models.ValidationError, id *uui
 	}
 	if err != nil {
 		if id != nil {
-			ve.Add("parent_id", "unknown", "no region has this id")
+			ve.Add(field+"_id", "unknown", "no region has this id")
 		} else {
-			ve.Add("parent_code", "unknown", "no region has code %q", code)
+			ve.Add(field+"_code", "unknown", "no region has code %q", code)
 		}
 		return nil
 	}
@@ -140,7 +142,7 @@ func (s *Server) adminUpdateRegion(c *fiber.Ctx) error {
 	if req.ParentID.Set && req.ParentID.Null {
 		ve.Add("parent_id", "invalid", "a region cannot be detached from the tree")
 	} else if req.ParentID.Set {
-		parent := s.resolveParent(c, &ve, &req.ParentID.Value, "")
+		parent := s.lookupRegion(c, &ve, "parent", &req.ParentID.Value, "")
 		switch {
 		case parent != nil && !cur.Level.ChildOf(parent.Level):
 			ve.Add("parent_id", "invalid", "a %s cannot sit under a %s", cur.Level, parent.Level)

@@ -83,7 +83,7 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	if req.RegionCode != nil {
 		code = *req.RegionCode
 	}
-	u.RegionID = s.resolveRegion(c, &ve, req.RegionID, code)
+	u.RegionID = s.regionID(c, &ve, req.RegionID, code)
 	if err := ve.Err(); err != nil {
 		return err
 	}
@@ -112,31 +112,12 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(toUserDTO(u))
 }
 
-// resolveRegion turns a region id or code into an id (nil = whole city), recording a field error
-// when it names no region.
-func (s *Server) resolveRegion(c *fiber.Ctx, ve *models.ValidationError, id *uuid.UUID, code string) *uuid.UUID {
-	var r models.Region
-	var err error
-	switch {
-	case id != nil && code != "":
-		ve.Add("region_code", "invalid", "give region_id or region_code, not both")
-		return nil
-	case id != nil:
-		r, err = s.store.GetRegion(c.UserContext(), *id)
-	case code != "":
-		r, err = s.store.GetRegionByCode(c.UserContext(), code)
-	default:
-		return nil
+// regionID resolves the region_id or region_code of a request to an id (nil = whole city).
+func (s *Server) regionID(c *fiber.Ctx, ve *models.ValidationError, id *uuid.UUID, code string) *uuid.UUID {
+	if r := s.lookupRegion(c, ve, "region", id, code); r != nil {
+		return &r.ID
 	}
-	if err != nil {
-		if id != nil {
-			ve.Add("region_id", "unknown", "no region has this id")
-		} else {
-			ve.Add("region_code", "unknown", "no region has code %q", code)
-		}
-		return nil
-	}
-	return &r.ID
+	return nil
 }
 
 func (s *Server) adminGetUser(c *fiber.Ctx) error {
@@ -208,7 +189,7 @@ func (s *Server) adminUpdateUser(c *fiber.Ctx) error {
 		if req.RegionID.Set && !req.RegionID.Null {
 			idp = &req.RegionID.Value
 		}
-		p.RegionID = s.resolveRegion(c, &ve, idp, req.RegionCode.Value)
+		p.RegionID = s.regionID(c, &ve, idp, req.RegionCode.Value)
 		p.WholeCity = p.RegionID == nil
 	}
 	if err := ve.Err(); err != nil {

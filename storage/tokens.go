@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -22,18 +21,9 @@ func (s *Store) CreateToken(ctx context.Context, hash []byte, userID uuid.UUID, 
 }
 
 type principalRow struct {
-	TokenID    uuid.UUID
-	DeviceID   string
-	ID         uuid.UUID
-	Username   string
-	Name       string
-	Role       string
-	RegionID   uuid.NullUUID
-	Kinds      []byte
-	Active     bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	RegionPath sql.NullString
+	TokenID  uuid.UUID
+	DeviceID string
+	User     scopedUserRow `gorm:"embedded"`
 }
 
 // Authenticate resolves a token hash to its principal in one query. A token that is unknown,
@@ -41,8 +31,7 @@ type principalRow struct {
 // these end a session at once.
 func (s *Store) Authenticate(ctx context.Context, hash []byte) (models.Principal, error) {
 	var rows []principalRow
-	err := s.q(ctx).Raw(`SELECT t.id AS token_id, t.device_id, u.id, u.username, u.name, u.role,
-			u.region_id, u.kinds, u.active, u.created_at, u.updated_at, r.path AS region_path
+	err := s.q(ctx).Raw(`SELECT t.id AS token_id, t.device_id, `+scopedUserCols+`
 		FROM tokens t
 		JOIN users u ON u.id = t.user_id
 		JOIN devices d ON d.id = t.device_id AND d.user_id = t.user_id
@@ -56,10 +45,9 @@ func (s *Store) Authenticate(ctx context.Context, hash []byte) (models.Principal
 		return models.Principal{}, fmt.Errorf("storage: token: %w", ErrNotFound)
 	}
 	r := rows[0]
-	u := userRow{ID: r.ID, Username: r.Username, Name: r.Name, Role: r.Role, RegionID: r.RegionID, Kinds: r.Kinds,
-		Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}.model()
-	return models.Principal{User: u, DeviceID: r.DeviceID, TokenID: r.TokenID,
-		Scope: models.Scope{RegionID: u.RegionID, RegionPath: r.RegionPath.String, Kinds: u.Kinds}}, nil
+	u := r.User.model()
+	return models.Principal{User: u.User, DeviceID: r.DeviceID, TokenID: r.TokenID,
+		Scope: models.Scope{RegionID: u.RegionID, RegionPath: u.RegionPath, Kinds: u.Kinds}}, nil
 }
 
 // RevokeToken ends one session.

@@ -215,6 +215,22 @@ func (w *Work) liveRecord(typ string, id uuid.UUID) (*models.Record, *Reject, er
 	return &cp, nil, nil
 }
 
+// liveRecordOf reads {"id": …} from a mutation's arguments and loads that record as liveRecord
+// does; a *Reject comes back as the error.
+func (w *Work) liveRecordOf(typ string, args json.RawMessage) (*models.Record, error) {
+	var a struct {
+		ID uuid.UUID `json:"id"`
+	}
+	if rj := decode(args, &a); rj != nil {
+		return nil, rj
+	}
+	rec, rj, err := w.liveRecord(typ, a.ID)
+	if err != nil || rj != nil {
+		return nil, orReject(err, rj)
+	}
+	return rec, nil
+}
+
 func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	var u update
 	if rj := decode(m.Args, &u); rj != nil {
@@ -270,15 +286,9 @@ func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 }
 
 func visitSubmit(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
-	var a struct {
-		ID uuid.UUID `json:"id"`
-	}
-	if rj := decode(m.Args, &a); rj != nil {
-		return nil, nil, rj
-	}
-	rec, rj, err := w.liveRecord(models.TypeVisit, a.ID)
-	if err != nil || rj != nil {
-		return nil, nil, orReject(err, rj)
+	rec, err := w.liveRecordOf(models.TypeVisit, m.Args)
+	if err != nil {
+		return nil, nil, err
 	}
 	if rec.Status == models.VisitSubmitted {
 		return &models.EntityRef{Type: rec.Type, ID: rec.ID, Version: rec.Version}, nil, nil
@@ -302,15 +312,9 @@ func visitSubmit(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 }
 
 func visitDelete(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
-	var a struct {
-		ID uuid.UUID `json:"id"`
-	}
-	if rj := decode(m.Args, &a); rj != nil {
-		return nil, nil, rj
-	}
-	rec, rj, err := w.liveRecord(models.TypeVisit, a.ID)
-	if err != nil || rj != nil {
-		return nil, nil, orReject(err, rj)
+	rec, err := w.liveRecordOf(models.TypeVisit, m.Args)
+	if err != nil {
+		return nil, nil, err
 	}
 	if rec.Status != models.VisitDraft {
 		return nil, nil, reject("illegal_state", "id", "only draft visits can be deleted; this one is %s", rec.Status)
