@@ -32,6 +32,13 @@ func ValidateAnswers(ve *ValidationError, field string, raw json.RawMessage) map
 		ve.Add(field, "invalid", "answers must be a JSON object")
 		return nil
 	}
+	ValidateAnswerMap(ve, field, m)
+	return m
+}
+
+// ValidateAnswerMap checks the keys of an answers object already decoded (its size was bounded by
+// the request's).
+func ValidateAnswerMap(ve *ValidationError, field string, m map[string]json.RawMessage) {
 	if len(m) > MaxAnswerKeys {
 		ve.Add(field, "too_long", "at most %d answers", MaxAnswerKeys)
 	}
@@ -40,7 +47,6 @@ func ValidateAnswers(ve *ValidationError, field string, raw json.RawMessage) map
 			ve.Add(field+"."+k, "invalid", "answer keys are lower_snake_case, at most 64 characters")
 		}
 	}
-	return m
 }
 
 // ValidAnswerKey reports whether k may name an answer.

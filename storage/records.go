@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -13,6 +14,10 @@ import (
 
 const recordCols = `type, id, kind, region_id, region_path, parent_id, status, version, data, field_meta,
 	created_by, created_at, updated_at, deleted_at`
+
+// recordColsNoMeta is recordCols for reads that only send records (pull): the per-field merge
+// metadata is neither read nor decoded.
+var recordColsNoMeta = strings.Replace(recordCols, "field_meta", "'{}'::jsonb", 1)
 
 func scanRecords(rows *sql.Rows) ([]models.Record, error) {
 	defer rows.Close()
@@ -75,17 +80,22 @@ func (s *Store) LockRecords(ctx context.Context, typ string, ids []uuid.UUID) (m
 	return s.loadRecords(ctx, typ, ids, " FOR UPDATE")
 }
 
-// GetRecords loads records of one type by id without locking (pull).
+// GetRecords loads records of one type by id without locking and without their merge metadata
+// (pull).
 func (s *Store) GetRecords(ctx context.Context, typ string, ids []uuid.UUID) (map[uuid.UUID]models.Record, error) {
 	return s.loadRecords(ctx, typ, ids, "")
 }
 
 func (s *Store) loadRecords(ctx context.Context, typ string, ids []uuid.UUID, lock string) (map[uuid.UUID]models.Record, error) {
+	cols := recordCols
+	if lock == "" {
+		cols = recordColsNoMeta
+	}
 	out := make(map[uuid.UUID]models.Record, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE type = $1 AND id = ANY($2::uuid[])`+lock,
+	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+cols+` FROM records WHERE type = $1 AND id = ANY($2::uuid[])`+lock,
 		typ, uuidStrings(ids))
 	if err != nil {
 		return nil, fmt.Errorf("storage: load records: %w", classify(err))
@@ -159,7 +169,7 @@ func (s *Store) ScanRecords(ctx context.Context, typ string, scope models.Scope,
 	for i, k := range scope.Kinds {
 		kinds[i] = string(k)
 	}
-	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+recordCols+` FROM records
+	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+recordColsNoMeta+` FROM records
 		WHERE type = $1 AND deleted_at IS NULL AND id > $2 AND region_path LIKE $3
 		  AND (cardinality($4::text[]) = 0 OR kind = '' OR kind = ANY($4::text[]))
 		ORDER BY id LIMIT $5`, typ, afterID, likePrefix(scope.RegionPath), kinds, limit)

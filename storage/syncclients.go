@@ -56,7 +56,7 @@ func (s *Store) ClientLastMutation(ctx context.Context, clientID, userID uuid.UU
 // change-log seq (0 when none).
 func (s *Store) LastMutationThrough(ctx context.Context, clientID uuid.UUID, seq int64) (int64, error) {
 	var last int64
-	err := s.raw(ctx).QueryRowContext(ctx, `SELECT coalesce(max(mutation_id), 0) FROM sync_mutations
+	err := s.raw(ctx).QueryRowContext(ctx, `SELECT coalesce(max(last_mutation_id), 0) FROM sync_pushes
 		WHERE client_id = $1 AND seq <= $2`, clientID, seq).Scan(&last)
 	if err != nil {
 		return 0, fmt.Errorf("storage: last mutation: %w", classify(err))
@@ -101,10 +101,9 @@ func (s *Store) StoredResult(ctx context.Context, clientID uuid.UUID, mutationID
 	return r, name, err
 }
 
-// SaveResults stores the results of newly applied mutations and moves the client's last mutation
-// id to last. seq is the change-log seq the push's effects end at (pull reports a mutation only
-// once the page it delivers reaches it). Call inside the push's transaction.
-func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []string, results []models.MutationResult, last, seq int64, appVersion string) error {
+// SaveResults stores the results of newly applied mutations. Call inside the push's transaction,
+// before its change-log rows (it needs no lock).
+func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []string, results []models.MutationResult) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -116,9 +115,16 @@ func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []str
 		}
 		ids[i], bodies[i] = r.ID, string(b)
 	}
-	if err := s.exec(ctx, "save results", `INSERT INTO sync_mutations (client_id, mutation_id, name, result, seq)
-		SELECT $1, i, n, r::jsonb, $5 FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(i, n, r)`,
-		clientID, ids, names, bodies, seq); err != nil {
+	return s.exec(ctx, "save results", `INSERT INTO sync_mutations (client_id, mutation_id, name, result)
+		SELECT $1, i, n, r::jsonb FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(i, n, r)`,
+		clientID, ids, names, bodies)
+}
+
+// AdvanceClient moves the client's last mutation id to last and records that the push's effects
+// end at change-log seq. Call inside the push's transaction, after AppendChanges.
+func (s *Store) AdvanceClient(ctx context.Context, clientID uuid.UUID, last, seq int64, appVersion string) error {
+	if err := s.exec(ctx, "record push", `INSERT INTO sync_pushes (client_id, last_mutation_id, seq) VALUES ($1, $2, $3)`,
+		clientID, last, seq); err != nil {
 		return err
 	}
 	return s.exec(ctx, "advance client", `UPDATE sync_clients SET last_mutation_id = $2, app_version = $3, updated_at = now()

@@ -162,10 +162,8 @@ func benchRecord(w *Work, raw json.RawMessage, region models.Region) (models.Rec
 	if err := json.Unmarshal(raw, &a); err != nil {
 		panic(err)
 	}
-	var ve models.ValidationError
-	answers := models.ValidateAnswers(&ve, "answers", a.Answers)
 	v := models.Visit{ID: a.ID, Kind: a.Kind, SiteID: a.SiteID, InspectorID: w.actor.User.ID, Checklist: a.Checklist,
-		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: answers, Notes: a.Notes,
+		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: a.Answers, Notes: a.Notes,
 		Status: models.VisitDraft, DeviceID: w.actor.DeviceID, RegionID: region.ID}
 	rec := w.newRecord(models.TypeVisit, v.ID, v.Kind, &region, nil, v.Status, &v)
 	return *rec, models.Change{RecordType: rec.Type, RecordID: rec.ID.String(), Op: models.OpPut, Version: rec.Version,

@@ -130,15 +130,19 @@ func (e *Engine) push(ctx context.Context, tx *storage.Store, a Actor, req *Push
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
+	if err := tx.SaveResults(ctx, req.ClientID, names, results); err != nil {
+		return nil, err
+	}
 	if e.hookBeforeLog != nil {
 		e.hookBeforeLog()
 	}
+	// From here to commit this push holds the change-log writer lock: keep it short.
 	seq, err := tx.AppendChanges(ctx, w.changes)
 	if err != nil {
 		return nil, err
 	}
 	newLast := fresh[len(fresh)-1].ID
-	if err := tx.SaveResults(ctx, req.ClientID, names, results, newLast, seq, req.AppVersion); err != nil {
+	if err := tx.AdvanceClient(ctx, req.ClientID, newLast, seq, req.AppVersion); err != nil {
 		return nil, err
 	}
 	if e.hookAfterLog != nil {

@@ -39,20 +39,24 @@ func idRefs(typ string) func(json.RawMessage) []Ref {
 }
 
 type visitCreateArgs struct {
-	ID        uuid.UUID            `json:"id"`
-	Kind      models.Kind          `json:"kind"`
-	SiteID    *uuid.UUID           `json:"site_id"`
-	RegionID  *uuid.UUID           `json:"region_id"`
-	Checklist *models.ChecklistRef `json:"checklist"`
-	StartedAt string               `json:"started_at"`
-	EndedAt   *string              `json:"ended_at"`
-	Position  *models.Position     `json:"position"`
-	Answers   json.RawMessage      `json:"answers"`
-	Notes     string               `json:"notes"`
+	ID        uuid.UUID                  `json:"id"`
+	Kind      models.Kind                `json:"kind"`
+	SiteID    *uuid.UUID                 `json:"site_id"`
+	RegionID  *uuid.UUID                 `json:"region_id"`
+	Checklist *models.ChecklistRef       `json:"checklist"`
+	StartedAt string                     `json:"started_at"`
+	EndedAt   *string                    `json:"ended_at"`
+	Position  *models.Position           `json:"position"`
+	Answers   map[string]json.RawMessage `json:"answers"`
+	Notes     string                     `json:"notes"`
 }
 
 func visitCreateRefs(args json.RawMessage) []Ref {
-	var a visitCreateArgs
+	var a struct {
+		ID       uuid.UUID  `json:"id"`
+		SiteID   *uuid.UUID `json:"site_id"`
+		RegionID *uuid.UUID `json:"region_id"`
+	}
 	if json.Unmarshal(args, &a) != nil {
 		return nil
 	}
@@ -132,13 +136,19 @@ func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	if rj := mayWriteFieldWork(w.actor); rj != nil {
 		return nil, nil, rj
 	}
+	if len(m.Args) > models.MaxAnswersBytes+16<<10 {
+		return nil, nil, reject("too_long", "args", "a visit's arguments must be at most %d bytes", models.MaxAnswersBytes+16<<10)
+	}
 	var ve models.ValidationError
-	answers := models.ValidateAnswers(&ve, "answers", a.Answers)
+	if a.Answers == nil {
+		a.Answers = map[string]json.RawMessage{}
+	}
+	models.ValidateAnswerMap(&ve, "answers", a.Answers)
 	if len(ve.Errors) > 0 {
 		return nil, nil, rejectInvalid(&ve)
 	}
 	v := models.Visit{ID: a.ID, Kind: a.Kind, SiteID: a.SiteID, InspectorID: w.actor.User.ID, Checklist: a.Checklist,
-		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: answers, Notes: a.Notes,
+		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: a.Answers, Notes: a.Notes,
 		Status: models.VisitDraft, DeviceID: w.actor.DeviceID}
 	if rj := w.validateVisit(&v); rj != nil {
 		return nil, nil, rj
@@ -171,20 +181,17 @@ func orReject(err error, rj *Reject) error {
 	return rj
 }
 
-// newRecord makes version 1 of a record created by the actor, every field stamped.
+// newRecord makes version 1 of a record created by the actor. Fields carry no metadata until
+// they are first changed: a field without any was written at version 1 by created_by, which never
+// conflicts with an update (whose base_version is at least 1).
 func (w *Work) newRecord(typ string, id uuid.UUID, kind models.Kind, region *models.Region, parent *uuid.UUID,
 	status string, v any) *models.Record {
 	data, _ := json.Marshal(v)
-	var fields map[string]json.RawMessage
-	_ = json.Unmarshal(data, &fields)
-	meta := make(map[string]models.FieldMeta, len(fields))
-	for f := range fields {
-		meta[f] = w.meta(1)
-	}
 	uid := w.actor.User.ID
 	rid := region.ID
 	return &models.Record{Type: typ, ID: id, Kind: kind, RegionID: &rid, RegionPath: region.Path, ParentID: parent,
-		Status: status, Version: 1, Data: data, FieldMeta: meta, CreatedBy: &uid, CreatedAt: w.now, UpdatedAt: w.now}
+		Status: status, Version: 1, Data: data, FieldMeta: map[string]models.FieldMeta{}, CreatedBy: &uid,
+		CreatedAt: w.now, UpdatedAt: w.now}
 }
 
 // liveRecord loads a record the actor may change: it exists, is not deleted, lies in their scope,

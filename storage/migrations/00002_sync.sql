@@ -63,9 +63,17 @@ CREATE TABLE sync_mutations (
     mutation_id  bigint NOT NULL,
     name         text NOT NULL,
     result       jsonb NOT NULL,
-    seq          bigint NOT NULL DEFAULT 0,  -- change-log head after the push that applied it
     applied_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (client_id, mutation_id)
+);
+
+-- sync_pushes: per push, the last mutation it applied and the change-log seq its effects end at;
+-- a pull page reports a mutation only once it has delivered up to that seq.
+CREATE TABLE sync_pushes (
+    client_id         uuid NOT NULL REFERENCES sync_clients (client_id),
+    last_mutation_id  bigint NOT NULL,
+    seq               bigint NOT NULL,
+    PRIMARY KEY (client_id, last_mutation_id)
 );
 
 CREATE TABLE conflicts (
@@ -99,6 +107,7 @@ INSERT INTO sync_state DEFAULT VALUES;
 -- +goose Down
 DROP TABLE sync_state;
 DROP TABLE conflicts;
+DROP TABLE sync_pushes;
 DROP TABLE sync_mutations;
 DROP TABLE sync_clients;
 DROP TABLE change_log;
