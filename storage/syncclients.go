@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	fastjson "github.com/goccy/go-json"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/google/uuid"
@@ -109,7 +110,7 @@ func (s *Store) SaveResults(ctx context.Context, clientID uuid.UUID, names []str
 	}
 	ids, bodies := make([]int64, len(results)), make([]string, len(results))
 	for i, r := range results {
-		b, err := json.Marshal(r)
+		b, err := fastjson.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("storage: result: %w", err)
 		}

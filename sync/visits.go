@@ -2,6 +2,8 @@ package sync
 
 import (
 	"encoding/json"
+
+	fastjson "github.com/goccy/go-json"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -20,7 +22,7 @@ func decode(args json.RawMessage, v any) *Reject {
 	if len(args) == 0 {
 		return reject("required", "args", "the mutation has no arguments")
 	}
-	if err := json.Unmarshal(args, v); err != nil {
+	if err := fastjson.Unmarshal(args, v); err != nil {
 		return reject("invalid", "args", "arguments are malformed: %v", err)
 	}
 	return nil
@@ -31,7 +33,7 @@ func idRefs(typ string) func(json.RawMessage) []Ref {
 		var a struct {
 			ID uuid.UUID `json:"id"`
 		}
-		if json.Unmarshal(args, &a) != nil || a.ID == uuid.Nil {
+		if fastjson.Unmarshal(args, &a) != nil || a.ID == uuid.Nil {
 			return nil
 		}
 		return []Ref{{typ, a.ID}}
@@ -57,7 +59,7 @@ func visitCreateRefs(args json.RawMessage) []Ref {
 		SiteID   *uuid.UUID `json:"site_id"`
 		RegionID *uuid.UUID `json:"region_id"`
 	}
-	if json.Unmarshal(args, &a) != nil {
+	if fastjson.Unmarshal(args, &a) != nil {
 		return nil
 	}
 	refs := []Ref{{models.TypeVisit, a.ID}}
@@ -186,7 +188,7 @@ func orReject(err error, rj *Reject) error {
 // conflicts with an update (whose base_version is at least 1).
 func (w *Work) newRecord(typ string, id uuid.UUID, kind models.Kind, region *models.Region, parent *uuid.UUID,
 	status string, v any) *models.Record {
-	data, _ := json.Marshal(v)
+	data, _ := fastjson.Marshal(v)
 	uid := w.actor.User.ID
 	rid := region.ID
 	return &models.Record{Type: typ, ID: id, Kind: kind, RegionID: &rid, RegionPath: region.Path, ParentID: parent,
