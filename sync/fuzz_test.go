@@ -186,6 +186,15 @@ func TestPushUnstorableTextIsRejectedNotFatal(t *testing.T) {
 		{"long name cut mid-character", func() Mutation {
 			return Mutation{Name: strings.Repeat("测", 22), Args: json.RawMessage(`{}`)} // 66 bytes
 		}},
+		{"invalid UTF-8 in a conflicting field (found by the fuzzer)", func() Mutation {
+			// Another phone created a visit and changed its notes; this phone's stale update of the
+			// notes is a conflict, whose record keeps the raw value it sent.
+			other, v := e.phone("inspector"), uuid.New() // the same user on another install
+			other.push(mut("visit.create", visitArgs(v, models.KindProjectVisit, town)),
+				mut("visit.update", set(v, 1, map[string]any{"notes": "changed"})))
+			return Mutation{Name: "visit.update", Args: json.RawMessage("{\"id\":\"" + v.String() +
+				"\",\"base_version\":1,\"set\":{\"notes\":\"\x80\xffcond look\"}}")}
+		}},
 		{"long name with replaced invalid UTF-8", func() Mutation {
 			return Mutation{Name: strings.Repeat("a", 63) + "\uFFFD", Args: json.RawMessage(`{}`)}
 		}},

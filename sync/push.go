@@ -177,6 +177,8 @@ func (e *Engine) apply(w *Work, fresh []Mutation, stats *PushStats) ([]models.Mu
 			err = reject("unknown_mutation", "name", "this server does not know the mutation %q", m.Name)
 		case models.JSONHasNUL(m.Args):
 			err = reject("invalid", "args", "text must not contain NUL characters")
+		case !utf8.Valid(m.Args):
+			err = reject("invalid", "args", "arguments must be valid UTF-8")
 		default:
 			w.mutation = m
 			entity, conflicts, err = h.Apply(w, m)
