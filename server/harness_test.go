@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"net"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -151,4 +154,39 @@ func expectStatus(t testing.TB, r resp, want int) {
 	if r.Status != want {
 		t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)
 	}
+}
+
+// overTheWire serves the app on a real 127.0.0.1 listener and sends one POST as raw bytes:
+// headers announcing contentLength, then body (which may be shorter: a phone's body may still be
+// on the wire when the server refuses it). The answer is validated against the contract.
+// app.Test cannot show what fasthttp does while reading a body, hence the real socket.
+func (h *harness) overTheWire(path string, headers map[string]string, contentLength int, body []byte) resp {
+	h.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	go h.app.Listener(ln)
+	h.t.Cleanup(func() { h.app.Shutdown() })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close()
+	var head strings.Builder
+	fmt.Fprintf(&head, "POST %s HTTP/1.1\r\nHost: fieldsync\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, contentLength)
+	for k, v := range headers {
+		fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+	}
+	head.WriteString("\r\n")
+	go func() { conn.Write(append([]byte(head.String()), body...)) }()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	h.ct.check(h.t, httptest.NewRequest("POST", path, nil), nil, res, data)
+	return resp{Status: res.StatusCode, Header: res.Header, Body: data}
 }

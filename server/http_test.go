@@ -1,15 +1,11 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -37,31 +33,11 @@ func TestUnknownRouteIsProblem(t *testing.T) {
 // before any handler runs, and app.Test reports that as a transport error.
 func TestBodyLimit(t *testing.T) {
 	h := newHarness(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.app.Listener(ln)
-	t.Cleanup(func() { h.app.Shutdown() })
 	// A 2 MiB JSON body to an ordinary route: 413 naming the limit. (Bodies beyond the largest
 	// route limit, the push's, are refused by fasthttp before they are read.)
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	body := append([]byte(`{"username":"`), bytes.Repeat([]byte("a"), 2<<20)...)
 	body = append(body, '"', '}')
-	go fmt.Fprintf(conn, "POST /v1/auth/login HTTP/1.1\r\nHost: fieldsync\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	respBody, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	h.ct.check(t, httptest.NewRequest("POST", "/v1/auth/login", nil), nil, res, respBody)
-	r := resp{Status: res.StatusCode, Header: res.Header, Body: respBody}
+	r := h.overTheWire("/v1/auth/login", nil, len(body), body)
 	expectStatus(t, r, 413)
 	if r.problemType(t) != "body-too-large" || r.json(t)["limit_bytes"] != float64(1<<20) {
 		t.Fatal(string(r.Body))

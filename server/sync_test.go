@@ -1,15 +1,10 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -993,33 +988,11 @@ func TestSyncNeedsToken(t *testing.T) {
 func TestSyncPushOverServerLimit(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.BodyLimit, c.PushBodyLimit = 16<<10, 32<<10 })
 	p := h.syncPhone("inspector", "phone-1")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.app.Listener(ln)
-	t.Cleanup(func() { h.app.Shutdown() })
 	m := visitCreate(uuid.New(), "project_visit", h.regionID(codeDongsheng))
 	m.Args.(map[string]any)["notes"] = strings.Repeat("x", 40<<10)
 	body, _ := json.Marshal(p.body([]syncMut{m}, 1))
-	// Send the headers only: fasthttp refuses by Content-Length, and a client still writing the
-	// body when the server closes would see a broken pipe instead of the answer.
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/sync/push HTTP/1.1\r\nHost: fieldsync\r\nContent-Type: application/json\r\n"+
-		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", p.token, len(body))
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	respBody, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	h.ct.check(t, httptest.NewRequest("POST", "/v1/sync/push", nil), nil, res, respBody)
-	r := resp{Status: res.StatusCode, Header: res.Header, Body: respBody}
+	// Headers only: fasthttp refuses by Content-Length.
+	r := h.overTheWire("/v1/sync/push", map[string]string{"Authorization": "Bearer " + p.token}, len(body), nil)
 	expectStatus(t, r, 413)
 	if r.problemType(t) != "body-too-large" {
 		t.Fatalf("oversized push: %s", r.Body)
