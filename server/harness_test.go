@@ -3,10 +3,10 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"net"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
