@@ -2,6 +2,7 @@ package models
 
 import (
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -34,6 +35,27 @@ type Finding struct {
 	Measures          string    `json:"measures"`
 	Status            string    `json:"status"`
 	CreatedBy         uuid.UUID `json:"created_by"`
+
+	// Set by the server only (finding.create ignores them in its arguments; finding.update cannot
+	// set them). History is append-only, oldest first; its first entry is the creation.
+	History  []FindingEvent `json:"history"`
+	Attempts int            `json:"attempts"`  // rectifications sent so far (failed ones included)
+	ClosedAt *time.Time     `json:"closed_at"` // when a re-check closed it (server time)
+	// DeadlineLight and Overdue are a snapshot of DeadlineLight at the record's last write, for
+	// phones that show the record as is; they go stale as days pass, so whoever reads findings
+	// for a decision (reports, dispatch lists) computes them again with DeadlineLight.
+	DeadlineLight string `json:"deadline_light"`
+	Overdue       bool   `json:"overdue"`
+}
+
+// ResetServerFields clears what only the server sets, so a phone cannot forge history on create.
+func (f *Finding) ResetServerFields() {
+	f.History, f.Attempts, f.ClosedAt, f.DeadlineLight, f.Overdue = nil, 0, nil, "", false
+}
+
+// SnapshotLight stores the deadline light and overdue flag as of now (see DeadlineLight).
+func (f *Finding) SnapshotLight(now time.Time) {
+	f.DeadlineLight, f.Overdue = DeadlineLight(f.Deadline, f.Status, now)
 }
 
 // FindingUpdatableFields are the fields finding.update may set. Status changes have mutations of
