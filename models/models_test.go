@@ -142,3 +142,22 @@ func TestJSONHasNUL(t *testing.T) {
 		}
 	}
 }
+
+func TestValidatePositionStoresWGS84(t *testing.T) {
+	// The coordtransform reference pair (see crs_test.go): GCJ-02 39.91640428, 116.41024450 is
+	// WGS-84 39.915, 116.404.
+	p := &Position{Lat: 39.91640428150164, Lon: 116.41024449916938, CRS: CRSGCJ02}
+	var ve ValidationError
+	ValidatePosition(&ve, "position", p)
+	if ve.Err() != nil || p.CRS != CRSWGS84 || p.SourceCRS != CRSGCJ02 {
+		t.Fatalf("%+v %v", p, ve.Err())
+	}
+	if d := HaversineM(p.Lat, p.Lon, 39.915, 116.404); d > 1 {
+		t.Fatalf("converted position is %.2f m from the reference", d)
+	}
+	again := *p
+	ValidatePosition(&ve, "position", &again)
+	if again != *p {
+		t.Fatal("validating a stored position converted it twice")
+	}
+}

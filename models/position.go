@@ -20,6 +20,8 @@ type Position struct {
 	AccuracyM *float64 `json:"accuracy_m,omitempty"`
 	CRS       CRS      `json:"crs,omitempty"`
 	Mock      bool     `json:"mock,omitempty"`
+	// SourceCRS is the system the phone reported the position in; Lat/Lon are stored in WGS-84.
+	SourceCRS CRS `json:"source_crs,omitempty"`
 }
 
 // ValidatePosition checks ranges and the coordinate system; an empty crs means wgs84.
@@ -36,5 +38,10 @@ func ValidatePosition(ve *ValidationError, field string, p *Position) {
 	}
 	if !slices.Contains([]CRS{CRSWGS84, CRSGCJ02, CRSBD09}, p.CRS) {
 		ve.Add(field+".crs", "unknown", "crs must be wgs84, gcj02 or bd09")
+		return
+	}
+	if p.CRS != CRSWGS84 && p.SourceCRS == "" {
+		// Store WGS-84 and remember what the phone sent (GCJ-02 from AMap/Tencent, BD-09 from Baidu).
+		p.SourceCRS = NormalizePosition(p)
 	}
 }

@@ -107,6 +107,9 @@ func findingUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) 
 	if rj := w.validateFinding(&f); rj != nil {
 		return nil, nil, rj
 	}
+	if f.History == nil {
+		f.History = []models.FindingEvent{} // history is always a list, never null
+	}
 	conflicts := w.commitMerge(rec, res)
 	if len(res.changed) > 0 {
 		f.SnapshotLight(w.now)

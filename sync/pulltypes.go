@@ -19,6 +19,7 @@ func registerPullTypes(r *Registry) {
 	r.Type(PullType{Name: models.TypeUser, Load: loadUsers, Scan: scanUsers})
 	r.Type(recordPullType(models.TypeVisit))
 	r.Type(recordPullType(models.TypeFinding))
+	r.Type(recordPullType(models.TypeTrack))
 	r.Type(PullType{Name: models.TypeConflict, Load: loadConflicts, Scan: scanConflicts})
 	r.Type(PullType{Name: models.TypeRejection, Load: loadRejections, Scan: scanRejections})
 }

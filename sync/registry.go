@@ -115,6 +115,7 @@ func DefaultRegistry() *Registry {
 	r := NewRegistry()
 	registerVisits(r)
 	registerFindings(r)
+	registerTracks(r)
 	registerPullTypes(r)
 	return r
 }

@@ -341,6 +341,13 @@ func visitDelete(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 			w.Remove(child)
 		}
 	}
+	track, err := w.Record(models.TypeTrack, rec.ID) // a patrol's track has the visit's id
+	if err != nil {
+		return nil, nil, err
+	}
+	if track != nil && track.DeletedAt == nil {
+		w.Remove(track)
+	}
 	for k, r := range w.records { // findings created earlier in this same push
 		if k.typ == models.TypeFinding && r.ParentID != nil && *r.ParentID == rec.ID && r.DeletedAt == nil {
 			w.Remove(r)
