@@ -146,4 +146,5 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/v1/admin/regions", with(s.adminCreateRegion)...)
 	app.Patch("/v1/admin/regions/:id", with(s.adminUpdateRegion)...)
 	app.Get("/v1/admin/audit", with(s.adminListAudit)...)
+	s.siteRoutes(app, with)
 }

@@ -142,7 +142,9 @@ func (s *Store) PruneChanges(ctx context.Context, cutoff time.Time) (int64, erro
 		if !through.Valid {
 			return nil
 		}
-		if err := tx.exec(ctx, "prune tombstones", `DELETE FROM records WHERE deleted_at < $1`, cutoff); err != nil {
+		// Archived sites stay: visits of years past still name them.
+		if err := tx.exec(ctx, "prune tombstones", `DELETE FROM records WHERE deleted_at < $1
+			AND NOT (type = 'site' AND status = 'archived')`, cutoff); err != nil {
 			return err
 		}
 		return tx.exec(ctx, "sync state", `UPDATE sync_state SET pruned_through = greatest(pruned_through, $1)`, through.Int64)
