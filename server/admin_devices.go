@@ -36,10 +36,7 @@ func (s *Server) adminListDevices(c *fiber.Ctx) error {
 		return err
 	}
 	out := deviceList{Devices: []deviceDTO{}}
-	if len(devices) > limit {
-		devices = devices[:limit]
-		out.NextCursor = encodeCursor(storage.DeviceCursor(devices[limit-1]))
-	}
+	devices, out.NextCursor = trimPage(devices, limit, storage.DeviceCursor)
 	for _, d := range devices {
 		out.Devices = append(out.Devices, toDeviceDTO(d))
 	}
@@ -97,10 +94,7 @@ func (s *Server) adminListAudit(c *fiber.Ctx) error {
 		return err
 	}
 	out := auditList{Entries: []models.AuditEntry{}}
-	if len(entries) > limit {
-		entries = entries[:limit]
-		out.NextCursor = encodeCursor(strconv.FormatInt(entries[limit-1].ID, 10))
-	}
+	entries, out.NextCursor = trimPage(entries, limit, func(e models.AuditEntry) string { return strconv.FormatInt(e.ID, 10) })
 	for _, e := range entries {
 		if e.Details == nil {
 			e.Details = map[string]any{}

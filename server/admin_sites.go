@@ -84,10 +84,7 @@ func (s *Server) adminListSites(c *fiber.Ctx) error {
 		return err
 	}
 	out := siteList{Sites: []siteDTO{}}
-	if len(recs) > limit {
-		recs = recs[:limit]
-		out.NextCursor = encodeCursor(recs[limit-1].ID.String())
-	}
+	recs, out.NextCursor = trimPage(recs, limit, func(r models.Record) string { return r.ID.String() })
 	for _, r := range recs {
 		d, err := toSiteDTO(r)
 		if err != nil {

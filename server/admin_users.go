@@ -46,10 +46,7 @@ func (s *Server) adminListUsers(c *fiber.Ctx) error {
 		return err
 	}
 	out := userList{Users: []userDTO{}}
-	if len(users) > limit {
-		users = users[:limit]
-		out.NextCursor = encodeCursor(users[limit-1].Username)
-	}
+	users, out.NextCursor = trimPage(users, limit, func(u models.User) string { return u.Username })
 	for _, u := range users {
 		out.Users = append(out.Users, toUserDTO(u))
 	}

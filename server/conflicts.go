@@ -52,11 +52,9 @@ func (s *Server) listConflicts(c *fiber.Ctx) error {
 		return err
 	}
 	out := conflictList{Conflicts: []models.Conflict{}}
-	if len(cs) > limit {
-		cs = cs[:limit]
-		last := cs[limit-1]
-		out.NextCursor = encodeCursor(last.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + last.ID.String())
-	}
+	cs, out.NextCursor = trimPage(cs, limit, func(c models.Conflict) string {
+		return c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID.String()
+	})
 	out.Conflicts = append(out.Conflicts, cs...)
 	return c.JSON(out)
 }

@@ -92,6 +92,16 @@ func pageParams(c *fiber.Ctx) (limit int, after string, err error) {
 	return limit, after, nil
 }
 
+// trimPage cuts rows fetched with limit+1 down to one page and returns the cursor of the next page
+// (nil on the last page), made from key of the page's last row.
+func trimPage[T any](rows []T, limit int, key func(T) string) ([]T, *string) {
+	if len(rows) <= limit {
+		return rows, nil
+	}
+	rows = rows[:limit]
+	return rows, encodeCursor(key(rows[limit-1]))
+}
+
 func encodeCursor(key string) *string {
 	s := base64.RawURLEncoding.EncodeToString([]byte(key))
 	return &s
