@@ -95,6 +95,9 @@ func findingUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) 
 	if err != nil || rj != nil {
 		return nil, nil, orReject(err, rj)
 	}
+	if rec.Status == models.FindingClosed {
+		return nil, nil, reject("illegal_state", "id", "a closed finding is the record of what was fixed; it cannot be edited")
+	}
 	res, rj := w.merge(rec, u, models.FindingUpdatableFields)
 	if rj != nil {
 		return nil, nil, rj

@@ -186,16 +186,13 @@ func TestFindingLifecycle(t *testing.T) {
 		t.Fatalf("pulled finding: version %d, %v", c.Version, d)
 	}
 
-	// finding.update cannot change the status, and keeps the history when it changes other fields.
-	r := e.step("inspector", "finding.update", set(id, 1, map[string]any{"status": "open"}))
-	expectRejected(t, r, "not_updatable", "set.status")
-	r = e.step("inspector", "finding.update", set(id, 1, map[string]any{"measures": "check monthly"}))
-	expectStatus(t, r, models.StatusApplied)
-	if g := e.findingData(id); g.Status != models.FindingClosed || len(g.History) != 6 || g.Attempts != 2 || g.ClosedAt == nil {
-		t.Fatalf("update lost the state: %+v", g)
-	}
-	if e.finding(id).status != models.FindingClosed {
-		t.Fatal("update changed the status column")
+	// A closed finding is the record of what was fixed: finding.update refuses it and changes nothing.
+	before := e.finding(id).version
+	r := e.step("inspector", "finding.update", set(id, 1, map[string]any{"measures": "check monthly"}))
+	expectRejected(t, r, "illegal_state", "id")
+	if g := e.findingData(id); g.Status != models.FindingClosed || len(g.History) != 6 || g.Attempts != 2 ||
+		g.ClosedAt == nil || g.Measures == "check monthly" || e.finding(id).version != before {
+		t.Fatalf("a refused update changed the finding: %+v", g)
 	}
 }
 
