@@ -297,7 +297,7 @@ func (w *ccWriter) batch(towns []models.Region, shared *ccShared) ([]Mutation, [
 			touched[id] = true
 			fields := map[string]any{"notes": fmt.Sprintf("supervisor note %d", rand.IntN(1_000_000))}
 			if rand.IntN(2) == 0 {
-				fields = map[string]any{"answers.stage": []string{"under_construction", "completed", "stalled"}[rand.IntN(3)]}
+				fields = map[string]any{"answers.stage": []string{"under_construction", "completed", "in_production"}[rand.IntN(3)]}
 			}
 			ms, ops = append(ms, mut("visit.update", set(id, base, fields))), append(ops, ccOp{ccUpdateShared, id})
 		case r < 95:

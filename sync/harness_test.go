@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ type env struct {
 	store  *storage.Store
 	dsn    string
 	engine *Engine
+
+	sitesOnce gosync.Once // harnessSites stored (by the first phone)
 }
 
 func newEnv(t testing.TB) *env {
@@ -64,6 +67,7 @@ type phone struct {
 }
 
 func (e *env) phone(username string) *phone {
+	e.harnessSites()
 	return &phone{e: e, a: e.actor(username, "dev-"+username), id: uuid.New(), next: 1, local: map[string]ChangeOut{}}
 }
 
@@ -145,11 +149,38 @@ func (p *phone) count(typ string) int {
 	return n
 }
 
-// visitArgs is a valid visit.create in region.
+// harnessSiteIDs are the sites visitArgs visits, one per kind of field work.
+var harnessSiteIDs = storagetest.SiteIDs
+
+// site returns the harness site of a kind, storing the harness sites first.
+func (e *env) site(kind models.Kind) uuid.UUID {
+	e.harnessSites()
+	return harnessSiteIDs[kind]
+}
+
+// harnessSites stores the test sites (storagetest.StoreSites), once per env.
+func (e *env) harnessSites() {
+	e.sitesOnce.Do(func() { storagetest.StoreSites(e.t, e.store) })
+}
+
+// visitArgs is a valid visit.create in region of kind, at the harness site of that kind (see
+// harnessSites; the env must have a phone or have called e.site before the push). An
+// agri_input_check carries one product line, a planting check its soil moisture.
 func visitArgs(id uuid.UUID, kind models.Kind, region models.Region) map[string]any {
-	return map[string]any{"id": id, "kind": kind, "region_id": region.ID, "started_at": "2026-03-14T09:12:03+08:00",
+	answers := map[string]any{"stage": "under_construction", "workers_on_site": 120}
+	switch kind {
+	case models.KindPlantingCheck:
+		answers["soil_moisture"] = "slightly_dry"
+	case models.KindAgriInputCheck:
+		answers["products"] = []any{map[string]any{"category": "fertiliser", "brand": "金正大", "batch": "20260301"}}
+	}
+	args := map[string]any{"id": id, "kind": kind, "region_id": region.ID, "started_at": "2026-03-14T09:12:03+08:00",
 		"position": map[string]any{"lat": 41.9, "lon": 121.6, "accuracy_m": 8, "crs": "wgs84"},
-		"answers":  map[string]any{"stage": "under_construction", "workers_on_site": 120}, "notes": "first visit"}
+		"answers":  answers, "notes": "first visit"}
+	if site, ok := harnessSiteIDs[kind]; ok {
+		args["site_id"] = site
+	}
+	return args
 }
 
 func findingArgs(id, visit uuid.UUID) map[string]any {

@@ -35,9 +35,33 @@ type Handler struct {
 
 // KindRules are the rules one kind of field work adds on top of the shared visit and finding
 // rules. Issue-level kinds plug in here without touching the engine.
+//
+// ValidateVisit runs after models.Visit.Validate passed, at visit.create, visit.update and
+// visit.submit, on the visit as it would be stored (at visit.submit: status submitted, ended_at
+// set). It adds one error per broken rule to ve, naming the field ("site_id", "answers.stage",
+// "answers.products[2].category", "track") and the rule as its code; it returns an error only
+// when a look-up fails (the push then fails and is retried), never for bad input. Rules on what
+// a draft must hold (the site and its kind, required answers, ranges) apply from visit.create on;
+// rules on a finished visit (a patrol's track, an input check's products) apply when the visit
+// is submitted or already is (k.Submitting() or v.Status == submitted), so drafts stay usable
+// offline. ValidateFinding runs after models.Finding.Validate at finding.create and
+// finding.update.
 type KindRules interface {
-	ValidateVisit(v *models.Visit, ve *models.ValidationError)
+	ValidateVisit(k KindCtx, v *models.Visit, ve *models.ValidationError) error
 	ValidateFinding(f *models.Finding, ve *models.ValidationError)
+}
+
+// KindCtx is what kind rules may look up while a push applies (implemented by *Work).
+type KindCtx interface {
+	// Site returns a live (not deleted) site record, nil when there is none.
+	Site(id uuid.UUID) (*models.Record, error)
+	// Region returns a region, nil when there is none.
+	Region(id uuid.UUID) (*models.Region, error)
+	// Track returns the live track of a patrol visit (the track record has the visit's id), nil
+	// when none was appended.
+	Track(visitID uuid.UUID) (*models.Record, error)
+	// Submitting reports whether the mutation being applied is visit.submit.
+	Submitting() bool
 }
 
 // PullType loads one record type for pull: Load by ids (incremental; clientID is the pulling app
@@ -114,6 +138,7 @@ func (r *Registry) pullType(name string) (PullType, bool) {
 func DefaultRegistry() *Registry {
 	r := NewRegistry()
 	registerVisits(r)
+	registerKinds(r)
 	registerFindings(r)
 	registerTracks(r)
 	registerPullTypes(r)

@@ -118,16 +118,20 @@ func (w *Work) placeOf(siteID, regionID *uuid.UUID) (*models.Region, *Reject, er
 	return r, nil, nil
 }
 
-func (w *Work) validateVisit(v *models.Visit) *Reject {
+// validateVisit checks the shared rules of a visit, then its kind's rules (see KindRules). A
+// failed look-up of a kind rule comes back as the error; broken rules as the *Reject.
+func (w *Work) validateVisit(v *models.Visit) (*Reject, error) {
 	var ve models.ValidationError
 	v.Validate(&ve)
 	if rules, ok := w.registry.kinds[v.Kind]; ok && len(ve.Errors) == 0 {
-		rules.ValidateVisit(v, &ve)
+		if err := rules.ValidateVisit(w, v, &ve); err != nil {
+			return nil, err
+		}
 	}
 	if len(ve.Errors) > 0 {
-		return rejectInvalid(&ve)
+		return rejectInvalid(&ve), nil
 	}
-	return nil
+	return nil, nil
 }
 
 func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
@@ -152,8 +156,11 @@ func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	v := models.Visit{ID: a.ID, Kind: a.Kind, SiteID: a.SiteID, InspectorID: w.actor.User.ID, Checklist: a.Checklist,
 		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: a.Answers, Notes: a.Notes,
 		Status: models.VisitDraft, DeviceID: w.actor.DeviceID}
-	if rj := w.validateVisit(&v); rj != nil {
-		return nil, nil, rj
+	if a.RegionID != nil {
+		v.RegionID = *a.RegionID // for kind rules on the place; placeOf checks it below
+	}
+	if rj, err := w.validateVisit(&v); err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
 	}
 	existing, err := w.Record(models.TypeVisit, v.ID)
 	if err != nil {
@@ -263,8 +270,8 @@ func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	if len(ve.Errors) > 0 {
 		return nil, nil, rejectInvalid(&ve)
 	}
-	if rj := w.validateVisit(&v); rj != nil {
-		return nil, nil, rj
+	if rj, err := w.validateVisit(&v); err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
 	}
 	var oldPath *string
 	if containsStr(res.changed, "region_id") || containsStr(res.changed, "site_id") {
@@ -309,8 +316,8 @@ func visitSubmit(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 		end := w.now.Format(time.RFC3339)
 		v.EndedAt = &end
 	}
-	if rj := w.validateVisit(&v); rj != nil {
-		return nil, nil, rj
+	if rj, err := w.validateVisit(&v); err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
 	}
 	rec.Version++
 	rec.Status, rec.UpdatedAt = v.Status, w.now
