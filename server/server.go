@@ -147,4 +147,5 @@ func (s *Server) routes(app *fiber.App) {
 	app.Patch("/v1/admin/regions/:id", with(s.adminUpdateRegion)...)
 	app.Get("/v1/admin/audit", with(s.adminListAudit)...)
 	s.siteRoutes(app, with)
+	s.checklistRoutes(app, authed, with)
 }

@@ -81,6 +81,7 @@ func (s *Store) Changes(ctx context.Context, f ChangeFilter) ([]models.Change, i
 		FROM change_log
 		WHERE seq > $1 AND (
 			audience_client = $2 OR audience_user = $3 OR (record_type = 'user' AND record_id = $3::text) OR
+			(record_type = 'checklist' AND (cardinality($6::text[]) = 0 OR kind = ANY($6::text[]))) OR
 			(audience_client IS NULL AND audience_user IS NULL AND (region_path LIKE $4 OR old_region_path LIKE $4)
 			 AND (cardinality($6::text[]) = 0 OR kind = '' OR kind = ANY($6::text[]))))
 		ORDER BY seq LIMIT $5`, f.After, f.ClientID, f.UserID, prefix, f.Limit, kinds)

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/models/democity"
@@ -14,8 +15,9 @@ var demoNamespace = uuid.MustParse("6f1c7d3e-2b9a-4f50-9c1e-5d2f4b8a7e10")
 
 // DemoResult counts what LoadDemo created; zero counts mean the demo was already there.
 type DemoResult struct {
-	Regions int
-	Users   int
+	Regions    int
+	Users      int
+	Checklists int
 }
 
 // LoadDemo creates the deterministic demo city (regions and demo users) in one transaction.
@@ -83,9 +85,12 @@ func (s *Store) LoadDemo(ctx context.Context, params models.PasswordParams) (Dem
 			}
 			res.Users++
 		}
-		if res.Regions+res.Users > 0 {
+		if res.Checklists, err = tx.EnsureDefaultChecklists(ctx, time.Now()); err != nil {
+			return err
+		}
+		if res.Regions+res.Users+res.Checklists > 0 {
 			return tx.Audit(ctx, models.AuditEntry{Action: "demo.load", TargetType: "demo",
-				Details: map[string]any{"regions": res.Regions, "users": res.Users}})
+				Details: map[string]any{"regions": res.Regions, "users": res.Users, "checklists": res.Checklists}})
 		}
 		return nil
 	})

@@ -18,6 +18,7 @@ func registerPullTypes(r *Registry) {
 	r.Type(PullType{Name: models.TypeRegion, Load: loadRegions, Scan: scanRegions})
 	r.Type(PullType{Name: models.TypeUser, Load: loadUsers, Scan: scanUsers})
 	r.Type(recordPullType(models.TypeSite))
+	r.Type(checklistPullType())
 	r.Type(recordPullType(models.TypeVisit))
 	r.Type(recordPullType(models.TypeFinding))
 	r.Type(recordPullType(models.TypeTrack))

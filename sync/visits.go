@@ -118,8 +118,9 @@ func (w *Work) placeOf(siteID, regionID *uuid.UUID) (*models.Region, *Reject, er
 	return r, nil, nil
 }
 
-// validateVisit checks the shared rules of a visit, then its kind's rules (see KindRules). A
-// failed look-up of a kind rule comes back as the error; broken rules as the *Reject.
+// validateVisit checks the shared rules of a visit, then its kind's rules (see KindRules), then
+// its answers against the checklist version it names. A failed look-up comes back as the error;
+// broken rules as the *Reject.
 func (w *Work) validateVisit(v *models.Visit) (*Reject, error) {
 	var ve models.ValidationError
 	v.Validate(&ve)
@@ -131,7 +132,7 @@ func (w *Work) validateVisit(v *models.Visit) (*Reject, error) {
 	if len(ve.Errors) > 0 {
 		return rejectInvalid(&ve), nil
 	}
-	return nil, nil
+	return w.validateChecklistAnswers(v)
 }
 
 func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {

@@ -50,10 +50,10 @@ func cmdDemoLoad(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		if res.Regions+res.Users == 0 {
+		if res.Regions+res.Users+res.Checklists == 0 {
 			fmt.Fprintln(stdout, "demo city already loaded; nothing changed")
 		} else {
-			fmt.Fprintf(stdout, "demo city loaded: %d regions, %d users\n", res.Regions, res.Users)
+			fmt.Fprintf(stdout, "demo city loaded: %d regions, %d users, %d checklists\n", res.Regions, res.Users, res.Checklists)
 		}
 		printDemoLogins(stdout)
 		return nil

@@ -96,7 +96,7 @@ func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *s
 		if err != nil {
 			return err
 		}
-		log.Info("demo city loaded", "regions", res.Regions, "users", res.Users)
+		log.Info("demo city loaded", "regions", res.Regions, "users", res.Users, "checklists", res.Checklists)
 	}
 	printDemoLogins(stdout)
 	return nil
