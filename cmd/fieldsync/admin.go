@@ -46,14 +46,22 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func cmdDemoLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return withStore(ctx, "demo load", args, stderr, nil, func(st *storage.Store) error {
-		res, err := st.LoadDemo(ctx, models.DefaultPasswordParams)
+		res, act, err := loadDemo(ctx, st, newLogger(stderr, "warn"))
 		if err != nil {
 			return err
 		}
-		if res.Regions+res.Users+res.Checklists == 0 {
+		switch {
+		case res.Regions+res.Users+res.Checklists+res.Sites()+act.Applied == 0:
 			fmt.Fprintln(stdout, "demo city already loaded; nothing changed")
-		} else {
-			fmt.Fprintf(stdout, "demo city loaded: %d regions, %d users, %d checklists\n", res.Regions, res.Users, res.Checklists)
+		case res.Regions+res.Users+res.Checklists == 0:
+			fmt.Fprintf(stdout, "demo city already loaded; nothing changed in regions, users and checklists; "+
+				"added %d sites and %d mutations of field work\n", res.Sites(), act.Applied)
+		default:
+			fmt.Fprintf(stdout, "demo city loaded: %d regions, %d users, %d checklists, %d sites, %d mutations of field work\n",
+				res.Regions, res.Users, res.Checklists, res.Sites(), act.Applied)
+		}
+		if err := printDemoCounts(ctx, st, stdout); err != nil {
+			return err
 		}
 		printDemoLogins(stdout)
 		return nil

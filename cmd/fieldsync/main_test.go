@@ -223,14 +223,18 @@ func TestServeEmbedded(t *testing.T) {
 		}
 	}
 	out, logs := serveOnce(t, dataDir, addUser)
-	if !strings.Contains(out, "demo-inspector-2026") || !strings.Contains(logs, "demo city loaded") ||
+	if !strings.Contains(out, "demo-inspector-2026") || !strings.Contains(out, "230 projects") ||
+		!strings.Contains(out, "300 visits") || !strings.Contains(logs, "demo city loaded") ||
 		!strings.Contains(logs, "initialising new cluster") {
 		t.Fatalf("first start did not load and print the demo:\n%s", out)
 	}
 	if postgresRunningIn(dataDir) {
 		t.Fatal("PostgreSQL still running after stop")
 	}
-	_, logs = serveOnce(t, dataDir, nil)
+	out, logs = serveOnce(t, dataDir, nil)
+	if !strings.Contains(out, "230 projects, 60 patrol areas") || !strings.Contains(out, "300 visits") {
+		t.Fatalf("second start did not print the demo counts:\n%s", out)
+	}
 	if strings.Contains(logs, "demo city loaded") || strings.Contains(logs, "initdb") || strings.Contains(logs, "initialis") {
 		t.Fatalf("second start re-initialised:\n%s", logs)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/fieldsync/fieldsync/models/democity"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,20 +86,50 @@ func displayURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// ensureDemo loads the demo city into an empty database and prints the demo logins.
+// ensureDemo loads the demo city and a few weeks of its field work into an empty database, prints
+// a summary of what the database holds of it, and prints the demo logins.
 func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *slog.Logger) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		res, err := st.LoadDemo(ctx, models.DefaultPasswordParams)
-		if err != nil {
+		if _, _, err := loadDemo(ctx, st, log); err != nil {
 			return err
 		}
-		log.Info("demo city loaded", "regions", res.Regions, "users", res.Users, "checklists", res.Checklists)
+	}
+	if err := printDemoCounts(ctx, st, stdout); err != nil {
+		return err
 	}
 	printDemoLogins(stdout)
+	return nil
+}
+
+// loadDemo loads the demo city (regions, users, checklists, sites), then its field work pushed
+// through the sync engine as the demo users. Both steps are idempotent.
+func loadDemo(ctx context.Context, st *storage.Store, log *slog.Logger) (storage.DemoResult, fsync.DemoActivity, error) {
+	started := time.Now()
+	res, err := st.LoadDemoCity(ctx, models.DefaultPasswordParams)
+	if err != nil {
+		return res, fsync.DemoActivity{}, err
+	}
+	act, err := fsync.New(st, fsync.DefaultConfig()).LoadDemoActivity(ctx, time.Now())
+	if err != nil {
+		return res, act, err
+	}
+	log.Info("demo city loaded", "regions", res.Regions, "users", res.Users, "checklists", res.Checklists,
+		"sites", res.Sites(), "visits", act.TotalVisits(), "findings", act.Findings, "mutations", act.Applied,
+		"took", time.Since(started).Round(time.Millisecond).String())
+	return res, act, nil
+}
+
+// printDemoCounts prints the one-line summary of the demo city as the database holds it.
+func printDemoCounts(ctx context.Context, st *storage.Store, stdout io.Writer) error {
+	c, err := st.DemoCounts(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, c.String())
 	return nil
 }
 
