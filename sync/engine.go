@@ -20,12 +20,13 @@ type Config struct {
 	DefaultPullLimit int           // changes per pull page (default 500)
 	MaxPullLimit     int           // (default 5,000)
 	Retention        time.Duration // tombstones and change-log rows are kept this long (default 90 days)
+	CoverageBufferM  float64       // a patrol covers the part of its area within this many metres of its track (default 100)
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
 	return Config{MinProtocol: 1, MaxProtocol: 1, MaxMutations: 1000, DefaultPullLimit: 500, MaxPullLimit: 5000,
-		Retention: 90 * 24 * time.Hour}
+		Retention: 90 * 24 * time.Hour, CoverageBufferM: models.DefaultCoverageBufferM}
 }
 
 // Engine runs pushes and pulls against the store. It holds no state between calls, so any number
@@ -42,7 +43,10 @@ type Engine struct {
 
 // New builds an engine with the default registry of mutations and record types.
 func New(store *storage.Store, cfg Config) *Engine {
-	return &Engine{store: store, cfg: cfg, registry: DefaultRegistry()}
+	if cfg.CoverageBufferM <= 0 {
+		cfg.CoverageBufferM = models.DefaultCoverageBufferM
+	}
+	return &Engine{store: store, cfg: cfg, registry: registryFor(cfg)}
 }
 
 // Registry returns the engine's registry, so kinds can plug in their rules.

@@ -135,12 +135,15 @@ func (r *Registry) pullType(name string) (PullType, bool) {
 }
 
 // DefaultRegistry registers every mutation and pull type of protocol v1.
-func DefaultRegistry() *Registry {
+func DefaultRegistry() *Registry { return registryFor(DefaultConfig()) }
+
+// registryFor is the registry of protocol v1 with cfg's tunables (the coverage buffer of tracks).
+func registryFor(cfg Config) *Registry {
 	r := NewRegistry()
 	registerVisits(r)
 	registerKinds(r)
 	registerFindings(r)
-	registerTracks(r)
+	registerTracksWithBuffer(r, cfg.CoverageBufferM)
 	registerPullTypes(r)
 	return r
 }

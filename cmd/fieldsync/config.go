@@ -32,6 +32,7 @@ type config struct {
 	PushMax        int
 	PushBodyLimit  int
 	Retention      time.Duration
+	CoverageBuffer float64
 }
 
 // setting describes one FIELDSYNC_* variable and its flag; the README's table lists the same.
@@ -61,6 +62,7 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_DEMO", "demo", "false", "load the demo city when the database has no users", boolSetting(&c.Demo)},
 		{"FIELDSYNC_PUSH_MAX_MUTATIONS", "push-max-mutations", "1000", "most mutations in one sync push (more: 413)", intSetting(&c.PushMax)},
 		{"FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "33554432", "largest sync push body in bytes", intSetting(&c.PushBodyLimit)},
+		{"FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "100", "a patrol covers the part of its area within this many metres of its track", floatSetting(&c.CoverageBuffer)},
 		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
 	}
 }
@@ -122,6 +124,27 @@ func (v durValue) Set(s string) error {
 	}
 	*v.p = d
 	return nil
+}
+
+type floatValue struct{ p *float64 }
+
+func (v floatValue) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.p, 'f', -1, 64)
+}
+func (v floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("must be a number")
+	}
+	*v.p = f
+	return nil
+}
+
+func floatSetting(p *float64) func(*flag.FlagSet, string, string, string) {
+	return func(fs *flag.FlagSet, n, d, u string) { _ = floatValue{p}.Set(d); fs.Var(floatValue{p}, n, u) }
 }
 
 func boolSetting(p *bool) func(*flag.FlagSet, string, string, string) {
@@ -204,6 +227,9 @@ func (c *config) validate() error {
 	}
 	if c.PushBodyLimit < c.BodyLimit || c.PushBodyLimit > 1<<30 {
 		return bad("FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "must be at least FIELDSYNC_BODY_LIMIT and at most 1073741824 bytes")
+	}
+	if c.CoverageBuffer < 1 || c.CoverageBuffer > 5000 {
+		return bad("FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "must be between 1 and 5000 metres")
 	}
 	if c.Retention < 24*time.Hour {
 		return bad("FIELDSYNC_RETENTION", "retention", "must be at least 24h (phones stay offline for days)")

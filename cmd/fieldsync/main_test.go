@@ -35,6 +35,7 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"FIELDSYNC_REQUEST_TIMEOUT": "soon"}, nil, "FIELDSYNC_REQUEST_TIMEOUT"},
 		{nil, []string{"--body-limit", "12"}, "FIELDSYNC_BODY_LIMIT"},
 		{nil, []string{"--retention", "1h"}, "FIELDSYNC_RETENTION"},
+		{nil, []string{"--coverage-buffer-m", "0"}, "FIELDSYNC_COVERAGE_BUFFER_M"},
 		{nil, []string{"--push-max-mutations", "0"}, "FIELDSYNC_PUSH_MAX_MUTATIONS"},
 		{nil, []string{"--trusted-proxies", "10.0.0.1,nonsense"}, "FIELDSYNC_TRUSTED_PROXIES"},
 		{map[string]string{"FIELDSYNC_ADDR": "8080"}, []string{"--addr", "127.0.0.1:0", "--log-level", "shout"}, "FIELDSYNC_LOG_LEVEL"},

@@ -56,7 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.Version, sc.BodyLimit, sc.RequestTimeout, sc.TokenTTL = version, cfg.BodyLimit, cfg.RequestTimeout, cfg.TokenTTL
 	sc.TrustedProxies = cfg.proxies()
 	sc.PushBodyLimit = cfg.PushBodyLimit
-	sc.Sync.MaxMutations, sc.Sync.Retention = cfg.PushMax, cfg.Retention
+	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
 	app, err := server.New(server.Deps{Store: db.Store, Log: log, Config: sc})
 	if err != nil {
 		return err
