@@ -32,7 +32,7 @@ func (s *Store) exec(ctx context.Context, what, query string, args ...any) error
 	return nil
 }
 
-// rawTx reports whether s is bound to a transaction.
+// inTx reports whether s is bound to a transaction.
 func (s *Store) inTx() bool {
 	_, ok := s.db.Statement.ConnPool.(gorm.TxCommitter)
 	return ok

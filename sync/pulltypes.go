@@ -26,10 +26,6 @@ func registerPullTypes(r *Registry) {
 	r.Type(PullType{Name: models.TypeRejection, Load: loadRejections, Scan: scanRejections})
 }
 
-func scanNothing(context.Context, *storage.Store, Actor, string, int) ([]Loaded, error) {
-	return nil, nil
-}
-
 func parseIDs(ids []string) []uuid.UUID {
 	out := make([]uuid.UUID, 0, len(ids))
 	for _, s := range ids {

@@ -14,9 +14,6 @@ import (
 // maxTrackArgsBytes bounds one track.append: 2,000 fixes of about 130 bytes each, with room.
 const maxTrackArgsBytes = 512 << 10
 
-// registerTracks registers track.append with the default coverage buffer.
-func registerTracks(r *Registry) { registerTracksWithBuffer(r, models.DefaultCoverageBufferM) }
-
 // registerTracksWithBuffer registers track.append; coverage counts the patrol area within
 // bufferM metres of the track.
 func registerTracksWithBuffer(r *Registry, bufferM float64) {

@@ -20,19 +20,9 @@ func trackXY(x, y float64) (lat, lon float64) {
 	return trackLat0 + y/ky, trackLon0 + x/(ky*math.Cos(trackLat0*math.Pi/180))
 }
 
-// trackEnv is an engine with track.append and the track pull type registered (whether or not
-// DefaultRegistry has them yet).
-func trackEnv(t *testing.T) *env {
-	e := newEnv(t)
-	r := e.engine.Registry()
-	if _, ok := r.handlers["track.append"]; !ok {
-		registerTracks(r)
-	}
-	if _, ok := r.pullType(models.TypeTrack); !ok {
-		r.Type(recordPullType(models.TypeTrack))
-	}
-	return e
-}
+// trackEnv is an engine for the track tests (DefaultRegistry has track.append and the track pull
+// type).
+func trackEnv(t *testing.T) *env { return newEnv(t) }
 
 // patrolArea stores a site of kind patrol_area in township 211522105 whose boundary is a square
 // of side metres with its south-west corner at the origin.
