@@ -148,4 +148,5 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/v1/admin/audit", with(s.adminListAudit)...)
 	s.siteRoutes(app, with)
 	s.checklistRoutes(app, authed, with)
+	s.reportRoutes(app, authed)
 }
