@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	"github.com/fieldsync/fieldsync/storage/blob"
 	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +52,7 @@ func DefaultConfig() Config {
 // Deps are what the server needs from the outside.
 type Deps struct {
 	Store    *storage.Store
+	Blob     blob.Store // photo bytes (MinIO or a local directory)
 	Log      *slog.Logger
 	Config   Config
 	Registry *prometheus.Registry // nil = a fresh registry
@@ -60,6 +62,7 @@ type Deps struct {
 // they like side by side.
 type Server struct {
 	store     *storage.Store
+	blob      blob.Store
 	log       *slog.Logger
 	cfg       Config
 	metrics   *metrics
@@ -79,7 +82,7 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: d.Store, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
+	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
 	s.metrics, err = newMetrics(d.Registry, d.Store)
 	if err != nil {
 		return nil, err
