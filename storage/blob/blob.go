@@ -26,7 +26,10 @@ type Info struct {
 	Modified    time.Time
 }
 
-// Store is an object store keyed by slash-separated keys of [a-z0-9/._-] (at most 512 bytes).
+// Store is an object store keyed by slash-separated keys of [a-z0-9/._-] (at most 512 bytes, see
+// ValidKey). A key must not also be a directory of other keys ("a" beside "a/b"): MinIO refuses
+// that. Calls with invalid arguments fail with an error wrapping ErrInvalid and touch nothing.
+// The stores pass the contract suite in storage/blob/blobtest.
 type Store interface {
 	// Put stores size bytes read from r under key, replacing any object there. The object
 	// appears whole or not at all: a reader that fails midway leaves nothing under key.

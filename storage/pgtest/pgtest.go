@@ -63,6 +63,12 @@ func settings() map[string]string {
 // code. Use it as the package's TestMain: func TestMain(m *testing.M) { pgtest.Main(m) }.
 func Main(m *testing.M) {
 	code := m.Run()
+	for _, err := range runAtExit() {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
+	}
 	if err := shutdown(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		if code == 0 {
@@ -70,6 +76,35 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// atExit holds the functions AtExit registered.
+var atExit struct {
+	mu  sync.Mutex
+	fns []func() error
+}
+
+// AtExit registers f to run in Main after the tests (last registered first), before the cluster
+// stops: other shared test services (storage/blob/miniotest) stop theirs there.
+func AtExit(f func() error) {
+	atExit.mu.Lock()
+	defer atExit.mu.Unlock()
+	atExit.fns = append(atExit.fns, f)
+}
+
+// runAtExit runs the registered functions and returns their errors.
+func runAtExit() []error {
+	atExit.mu.Lock()
+	fns := atExit.fns
+	atExit.fns = nil
+	atExit.mu.Unlock()
+	var errs []error
+	for i := len(fns) - 1; i >= 0; i-- {
+		if err := fns[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // shutdown stops the shared cluster, if started, and removes its directory.

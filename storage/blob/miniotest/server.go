@@ -1,0 +1,304 @@
+// Package miniotest gives tests a real MinIO server: the binary built into bin/minio (see
+// Binary), started on a free 127.0.0.1 port with random root credentials and its data in a temp
+// directory (under /dev/shm when usable).
+//
+//   - Shared(t) is one server per test binary, started on first use and stopped by pgtest.Main
+//     (the TestMain of every test package) at exit; NewStore(t) is a blob store on a fresh
+//     bucket of it, emptied and removed when the test ends.
+//   - New(t) is a server of the test's own, for tests that stop and restart MinIO (Stop,
+//     Restart: same port, same data, same credentials).
+//
+// A MinIO never outlives its test binary: it runs in its own process group with a parent-death
+// signal (Linux), and directories left by a killed test binary are removed by a later run.
+// When the binary is missing, tests fail (never skip) with the command that builds it.
+package miniotest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// Version is the MinIO release the tests run, as built by the command in BuildHint.
+const Version = "v0.0.0-20260212201848-7aac2a2c5b7c"
+
+// BuildHint says how to build the MinIO binary.
+const BuildHint = "build it once (about 5 minutes) with `make bin/minio`, or run\n" +
+	"  GOBIN=$PWD/bin go install github.com/minio/minio@" + Version + "\n" +
+	"in the repository root, or point FIELDSYNC_MINIO_BIN at a minio binary"
+
+const (
+	readyTimeout = 60 * time.Second // how long Start waits for MinIO to answer
+	portAttempts = 5                // starts tried with a fresh free port when the port was taken
+)
+
+// Server is a running (or stopped) MinIO.
+type Server struct {
+	Endpoint  string // 127.0.0.1:port
+	AccessKey string
+	SecretKey string
+	// StartTime is how long the last start took, until MinIO answered an authenticated request.
+	StartTime time.Duration
+
+	bin  string
+	dir  string // holds data/ and minio.log
+	port int
+	proc *proc
+}
+
+// Binary returns the MinIO binary to run: $FIELDSYNC_MINIO_BIN, else bin/minio in the module
+// root (the nearest directory above the working directory holding go.mod).
+func Binary() (string, error) {
+	if p := os.Getenv("FIELDSYNC_MINIO_BIN"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("miniotest: FIELDSYNC_MINIO_BIN: %w; %s", err, BuildHint)
+		}
+		return p, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("miniotest: %w", err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			bin := filepath.Join(dir, "bin", "minio")
+			if _, err := os.Stat(bin); err != nil {
+				return "", fmt.Errorf("miniotest: no MinIO server binary at %s: %s", bin, BuildHint)
+			}
+			return bin, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("miniotest: no go.mod above %s to find bin/minio in: %s", wd, BuildHint)
+		}
+	}
+}
+
+// Start starts a MinIO with its files under dir (created if needed) on a free port, and waits
+// until it answers. The caller stops it with Stop.
+func Start(dir string) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return nil, fmt.Errorf("miniotest: %w", err)
+	}
+	s := &Server{AccessKey: "fs" + randomHex(8), SecretKey: randomHex(20), bin: bin, dir: dir}
+	for attempt := 1; ; attempt++ {
+		if s.port, err = freePort(); err != nil {
+			return nil, err
+		}
+		s.Endpoint = "127.0.0.1:" + strconv.Itoa(s.port)
+		err = s.run()
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == portAttempts {
+			return s, err
+		}
+	}
+}
+
+// Stop kills MinIO (SIGKILL to its process group, like a crash: what it acknowledged is on disk)
+// and waits for it to exit. Stopping a stopped server does nothing.
+func (s *Server) Stop() error {
+	if s.proc == nil {
+		return nil
+	}
+	p := s.proc
+	s.proc = nil
+	return p.kill()
+}
+
+// Restart starts a stopped server again on the same port, data and credentials (stopping it
+// first if it runs).
+func (s *Server) Restart() error {
+	if err := s.Stop(); err != nil {
+		return err
+	}
+	return s.run()
+}
+
+// Dir returns the directory holding the server's data and log.
+func (s *Server) Dir() string { return s.dir }
+
+// Client returns a minio-go client for the server's root user.
+func (s *Server) Client() (*minio.Client, error) {
+	return minio.New(s.Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Region: "us-east-1", MaxRetries: 1,
+	})
+}
+
+var errPortTaken = errors.New("miniotest: port taken")
+
+// run launches minio on s.port and waits until it answers; on failure it is stopped.
+func (s *Server) run() error {
+	t0 := time.Now()
+	logPath := filepath.Join(s.dir, "minio.log")
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("miniotest: %w", err)
+	}
+	defer func() { _ = logFile.Close() }() // the child has its own descriptor
+	logStart, _ := logFile.Seek(0, io.SeekEnd)
+	cmd := exec.Command(s.bin, "server", "--quiet", "--address", s.Endpoint, filepath.Join(s.dir, "data"))
+	cmd.Env = append(childEnv(),
+		"MINIO_ROOT_USER="+s.AccessKey,
+		"MINIO_ROOT_PASSWORD="+s.SecretKey,
+		"MINIO_BROWSER=off",         // no console: no second port
+		"MINIO_UPDATE=off",          // never look for updates
+		"MINIO_CALLHOME_ENABLE=off", // never send anything anywhere
+		"MINIO_SCANNER_SPEED=slowest",
+	)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = procAttr()
+	if s.proc, err = launch(cmd); err != nil {
+		return err
+	}
+	if err := s.waitReady(); err != nil {
+		_ = s.Stop()
+		tail := logTail(logPath, logStart)
+		if strings.Contains(tail, "address already in use") || strings.Contains(tail, "port is already in use") {
+			return fmt.Errorf("%w: %d\n%s", errPortTaken, s.port, tail)
+		}
+		return fmt.Errorf("%w; log %s:\n%s", err, logPath, tail)
+	}
+	s.StartTime = time.Since(t0)
+	return nil
+}
+
+// waitReady polls the readiness endpoint, then checks with an authenticated request that the
+// server on the port is ours.
+func (s *Server) waitReady() error {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	p := s.proc
+	go func() { // an exit ends the wait at once
+		select {
+		case <-p.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	hc := &http.Client{Timeout: 2 * time.Second}
+	url := "http://" + s.Endpoint + "/minio/health/ready"
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) // the URL is valid
+		resp, err := hc.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("miniotest: minio exited during start: %v", p.err)
+		case <-ctx.Done():
+			return fmt.Errorf("miniotest: minio not ready after %s", readyTimeout)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	c, err := s.Client()
+	if err != nil {
+		return fmt.Errorf("miniotest: %w", err)
+	}
+	if _, err := c.ListBuckets(ctx); err != nil {
+		return fmt.Errorf("miniotest: the server on %s refuses our credentials (another MinIO?): %w", s.Endpoint, err)
+	}
+	return nil
+}
+
+// proc is a running minio process.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once the process has exited and been reaped
+	err  error         // the result of Wait; read only after done is closed
+}
+
+// launch starts cmd from a goroutine locked to its OS thread for the child's whole life: Linux
+// sends the parent-death signal when the thread that forked the child exits, not the process
+// (go.dev/issue/27505), and Go may end threads.
+func launch(cmd *exec.Cmd) (*proc, error) {
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("miniotest: start minio: %w", err)
+	}
+	return p, nil
+}
+
+// kill kills the process group and waits for the exit.
+func (p *proc) kill() error {
+	killGroup(p.cmd.Process)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("miniotest: minio (pid %d) did not exit after SIGKILL", p.cmd.Process.Pid)
+	}
+}
+
+// childEnv is the test binary's environment without MINIO_* settings, which would change the
+// server's behaviour.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MINIO_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("miniotest: find a free port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
+}
+
+// logTail returns the last lines of the log written after offset.
+func logTail(path string, offset int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(log unreadable: " + err.Error() + ")"
+	}
+	if offset <= int64(len(b)) {
+		b = b[offset:]
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails
+	return hex.EncodeToString(b)
+}
