@@ -208,3 +208,23 @@ func (s *Store) KnownPartKeys(ctx context.Context, keys []string) (map[string]bo
 	}
 	return out, classify(rows.Err())
 }
+
+// StuckUploads lists receiving uploads that hold every byte but were not finished (the finishing
+// step failed, e.g. the blob store was down) and have not moved since before.
+func (s *Store) StuckUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error) {
+	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+uploadCols+` FROM uploads WHERE state = 'receiving'
+		AND upload_offset = length AND updated_at < $1 ORDER BY updated_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: stuck uploads: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []Upload
+	for rows.Next() {
+		u, err := scanUpload(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, classify(rows.Err())
+}
