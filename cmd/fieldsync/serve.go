@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,12 +38,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	if cfg.S3Endpoint == "" {
-		dir := filepath.Join(cfg.DataDir, "photos")
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("photo directory: %w", err)
-		}
-		log.Info("photos go to a local directory", "dir", dir)
+	photos, err := openBlobStore(ctx, &cfg, log)
+	if err != nil {
+		return err
 	}
 	if cfg.Demo {
 		if err := ensureDemo(ctx, db.Store, stdout, log); err != nil {
@@ -57,7 +52,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.TrustedProxies = cfg.proxies()
 	sc.PushBodyLimit = cfg.PushBodyLimit
 	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
-	app, err := server.New(server.Deps{Store: db.Store, Log: log, Config: sc})
+	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Log: log, Config: sc})
 	if err != nil {
 		return err
 	}

@@ -179,8 +179,9 @@ func (s *Server) run() error {
 	return nil
 }
 
-// waitReady polls the readiness endpoint, then checks with an authenticated request that the
-// server on the port is ours.
+// waitReady polls with an authenticated ListBuckets until MinIO answers it (the health endpoint
+// says ready before the object layer is initialised), the process exits or readyTimeout passes.
+// A refusal of our credentials means another server holds the port.
 func (s *Server) waitReady() error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
@@ -192,33 +193,26 @@ func (s *Server) waitReady() error {
 		case <-ctx.Done():
 		}
 	}()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	url := "http://" + s.Endpoint + "/minio/health/ready"
+	c, err := s.Client()
+	if err != nil {
+		return fmt.Errorf("miniotest: %w", err)
+	}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) // the URL is valid
-		resp, err := hc.Do(req)
+		_, err := c.ListBuckets(ctx)
 		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+			return nil
+		}
+		if code := minio.ToErrorResponse(err).StatusCode; code == http.StatusForbidden {
+			return fmt.Errorf("%w: the server on %s refuses our credentials: %v", errPortTaken, s.Endpoint, err)
 		}
 		select {
 		case <-p.done:
 			return fmt.Errorf("miniotest: minio exited during start: %v", p.err)
 		case <-ctx.Done():
-			return fmt.Errorf("miniotest: minio not ready after %s", readyTimeout)
+			return fmt.Errorf("miniotest: minio not ready after %s: %v", readyTimeout, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	c, err := s.Client()
-	if err != nil {
-		return fmt.Errorf("miniotest: %w", err)
-	}
-	if _, err := c.ListBuckets(ctx); err != nil {
-		return fmt.Errorf("miniotest: the server on %s refuses our credentials (another MinIO?): %w", s.Endpoint, err)
-	}
-	return nil
 }
 
 // proc is a running minio process.
