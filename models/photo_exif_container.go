@@ -36,17 +36,27 @@ func readAt(r io.ReaderAt, size, off int64, n int) ([]byte, bool) {
 // jpegExif walks the JPEG segments up to the frame header (SOFn): the first APP1 that starts
 // with "Exif\0\0" is the EXIF; SOFn gives the pixel size.
 func jpegExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
-	var tiff []byte
+	tiff, _ := jpegWalk(r, size, out)
+	return tiff
+}
+
+// jpegFrameMarker is the SOFn marker of a JPEG (0 when none is found).
+func jpegFrameMarker(r io.ReaderAt, size int64, out *PhotoExif) byte {
+	_, m := jpegWalk(r, size, out)
+	return m
+}
+
+func jpegWalk(r io.ReaderAt, size int64, out *PhotoExif) (tiff []byte, sof byte) {
 	off := int64(2)
 	for range maxJPEGSegments {
 		h, ok := readAt(r, size, off, 4)
 		if !ok {
 			out.addError("jpeg: truncated before the frame header")
-			return tiff
+			return tiff, 0
 		}
 		if h[0] != 0xFF {
 			out.addError("jpeg: no marker at byte %d", off)
-			return tiff
+			return tiff, 0
 		}
 		m := h[1]
 		switch {
@@ -58,12 +68,12 @@ func jpegExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 			continue
 		case m == 0xD9 || m == 0xDA:
 			out.addError("jpeg: no frame header before the image data")
-			return tiff
+			return tiff, 0
 		}
 		n := int64(binary.BigEndian.Uint16(h[2:4]))
 		if n < 2 {
 			out.addError("jpeg: segment length %d at byte %d", n, off)
-			return tiff
+			return tiff, 0
 		}
 		switch {
 		case m == 0xE1 && tiff == nil && n >= 2+6+8:
@@ -78,15 +88,15 @@ func jpegExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 			f, ok := readAt(r, size, off+4, 5)
 			if !ok {
 				out.addError("jpeg: frame header truncated")
-				return tiff
+				return tiff, 0
 			}
 			out.Height, out.Width = int(binary.BigEndian.Uint16(f[1:3])), int(binary.BigEndian.Uint16(f[3:5]))
-			return tiff
+			return tiff, m
 		}
 		off += 2 + n
 	}
 	out.addError("jpeg: more than %d segments before the frame header", maxJPEGSegments)
-	return tiff
+	return tiff, 0
 }
 
 // isSOF reports whether m is a start-of-frame marker (not DHT C4, JPG C8 or DAC CC).

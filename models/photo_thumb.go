@@ -1,0 +1,149 @@
+package models
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"golang.org/x/image/draw"
+)
+
+// Thumbnail limits.
+const (
+	// MaxPhotoPixels is the largest image (width × height, as its header says) a thumbnail is
+	// made of: a 100-megapixel baseline JPEG decodes to 150 MB, a PNG to 400 MB. Larger images
+	// keep their bytes but get no thumbnail (a decompression bomb is refused before decoding).
+	MaxPhotoPixels = 100_000_000
+	// MaxProgressivePixels is the limit for progressive JPEGs, whose decoder also keeps every
+	// DCT coefficient (4 bytes per sample) until the end.
+	MaxProgressivePixels = 25_000_000
+	ThumbnailQuality     = 80
+)
+
+// ErrNoDecoder: the image type cannot be decoded here (HEIC has no pure-Go decoder).
+var ErrNoDecoder = errors.New("no decoder for this image type")
+
+// ErrTooManyPixels: the image is larger than MaxPhotoPixels (or MaxProgressivePixels).
+var ErrTooManyPixels = errors.New("image has too many pixels for a thumbnail")
+
+// MakeThumbnail decodes a JPEG or PNG, scales it so its longest side is ThumbnailMaxSide pixels
+// (never upscaling; Catmull-Rom, so large reductions don't alias), applies the EXIF
+// orientation (1–8; anything else counts as 1) and encodes a JPEG of quality ThumbnailQuality.
+// It reads the header first and refuses images over MaxPhotoPixels before decoding any pixel.
+func MakeThumbnail(r io.Reader, contentType string, orientation int) ([]byte, error) {
+	if contentType != ContentJPEG && contentType != ContentPNG {
+		return nil, ErrNoDecoder
+	}
+	// Remember the header bytes DecodeConfig reads, then decode from them plus the rest.
+	var head bytes.Buffer
+	tee := io.TeeReader(r, &head)
+	var cfg image.Config
+	var err error
+	limit := int64(MaxPhotoPixels)
+	if contentType == ContentJPEG {
+		cfg, err = jpeg.DecodeConfig(tee)
+		if err == nil && jpegProgressive(head.Bytes()) {
+			limit = MaxProgressivePixels
+		}
+	} else {
+		cfg, err = png.DecodeConfig(tee)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image header: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, errors.New("image has no pixels")
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > limit {
+		return nil, fmt.Errorf("%w: %d×%d", ErrTooManyPixels, cfg.Width, cfg.Height)
+	}
+	all := io.MultiReader(bytes.NewReader(head.Bytes()), r)
+	var src image.Image
+	if contentType == ContentJPEG {
+		src, err = jpeg.Decode(all)
+	} else {
+		src, err = png.Decode(all)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode image: %w", err)
+	}
+	small := orient(scaleToFit(src, ThumbnailMaxSide), orientation)
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, small, &jpeg.Options{Quality: ThumbnailQuality}); err != nil {
+		return nil, fmt.Errorf("encode thumbnail: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// scaleToFit scales src so its longer side is at most maxSide, onto white (PNG transparency
+// becomes white, as JPEG has none).
+func scaleToFit(src image.Image, maxSide int) *image.RGBA {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w > maxSide || h > maxSide {
+		if w >= h {
+			w, h = maxSide, max(1, (h*maxSide+w/2)/w)
+		} else {
+			w, h = max(1, (w*maxSide+h/2)/h), maxSide
+		}
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
+	if w == b.Dx() && h == b.Dy() {
+		draw.Draw(dst, dst.Bounds(), src, b.Min, draw.Over)
+	} else {
+		draw.CatmullRom.Scale(dst, dst.Bounds(), src, b, draw.Over, nil)
+	}
+	return dst
+}
+
+// orient turns an image stored with EXIF orientation o into the upright picture (EXIF 2.32
+// §4.6.4, tag 0x0112): 2 mirrors, 3 turns 180°, 4 flips, 5 transposes, 6 turns 90° clockwise,
+// 7 transverses, 8 turns 90° counter-clockwise. 5–8 swap width and height.
+func orient(src *image.RGBA, o int) *image.RGBA {
+	if o < 2 || o > 8 {
+		return src
+	}
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	dw, dh := sw, sh
+	if o >= 5 {
+		dw, dh = sh, sw
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := range dh {
+		for x := range dw {
+			var sx, sy int
+			switch o {
+			case 2:
+				sx, sy = sw-1-x, y
+			case 3:
+				sx, sy = sw-1-x, sh-1-y
+			case 4:
+				sx, sy = x, sh-1-y
+			case 5:
+				sx, sy = y, x
+			case 6:
+				sx, sy = y, sh-1-x
+			case 7:
+				sx, sy = sw-1-y, sh-1-x
+			case 8:
+				sx, sy = sw-1-y, x
+			}
+			si, di := src.PixOffset(sx, sy), dst.PixOffset(x, y)
+			copy(dst.Pix[di:di+4], src.Pix[si:si+4])
+		}
+	}
+	return dst
+}
+
+// jpegProgressive reports whether the frame header in a JPEG's first bytes is progressive
+// (SOF2, SOF6, SOF10, SOF14).
+func jpegProgressive(head []byte) bool {
+	x := &PhotoExif{}
+	m := jpegFrameMarker(bytes.NewReader(head), int64(len(head)), x)
+	return m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE
+}

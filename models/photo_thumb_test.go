@@ -1,0 +1,147 @@
+package models
+
+import (
+	"bytes"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"testing"
+
+	"github.com/fieldsync/fieldsync/models/phototest"
+)
+
+func decodeThumb(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("thumbnail is not a JPEG: %v", err)
+	}
+	return img
+}
+
+// closeTo: JPEG is lossy; the quadrant colours are far apart, so 40 per channel is plenty.
+func closeTo(c color.Color, want color.RGBA) bool {
+	r, g, b, _ := c.RGBA()
+	d := func(a uint32, w uint8) bool { x := int(a>>8) - int(w); return x > -40 && x < 40 }
+	return d(r, want.R) && d(g, want.G) && d(b, want.B)
+}
+
+func TestMakeThumbnailOrientation(t *testing.T) {
+	tl, tr, bl, br := phototest.TopLeft, phototest.TopRight, phototest.BottomLeft, phototest.BottomRight
+	// The upright picture's corners (top-left, top-right, bottom-left, bottom-right) for each
+	// orientation of the stored 640×480 image.
+	cases := []struct {
+		o       int
+		w, h    int
+		corners [4]color.RGBA
+	}{
+		{1, 320, 240, [4]color.RGBA{tl, tr, bl, br}},
+		{2, 320, 240, [4]color.RGBA{tr, tl, br, bl}},
+		{3, 320, 240, [4]color.RGBA{br, bl, tr, tl}},
+		{4, 320, 240, [4]color.RGBA{bl, br, tl, tr}},
+		{5, 240, 320, [4]color.RGBA{tl, bl, tr, br}},
+		{6, 240, 320, [4]color.RGBA{bl, tl, br, tr}},
+		{7, 240, 320, [4]color.RGBA{br, tr, bl, tl}},
+		{8, 240, 320, [4]color.RGBA{tr, br, tl, bl}},
+		{0, 320, 240, [4]color.RGBA{tl, tr, bl, br}}, // not given
+		{9, 320, 240, [4]color.RGBA{tl, tr, bl, br}}, // invalid: as stored
+	}
+	src := phototest.JPEG(t, phototest.Options{Width: 640, Height: 480})
+	for _, c := range cases {
+		b, err := MakeThumbnail(bytes.NewReader(src), ContentJPEG, c.o)
+		if err != nil {
+			t.Fatalf("orientation %d: %v", c.o, err)
+		}
+		img := decodeThumb(t, b)
+		if img.Bounds().Dx() != c.w || img.Bounds().Dy() != c.h {
+			t.Fatalf("orientation %d: size %v, want %d×%d", c.o, img.Bounds(), c.w, c.h)
+		}
+		pts := [4]image.Point{{5, 5}, {c.w - 6, 5}, {5, c.h - 6}, {c.w - 6, c.h - 6}}
+		for i, p := range pts {
+			if got := img.At(p.X, p.Y); !closeTo(got, c.corners[i]) {
+				t.Errorf("orientation %d: corner %d is %v, want %v", c.o, i, got, c.corners[i])
+			}
+		}
+	}
+}
+
+func TestMakeThumbnailSizes(t *testing.T) {
+	for _, c := range []struct {
+		ct         string
+		w, h       int
+		wantW, wan int
+	}{
+		{ContentJPEG, 1000, 200, 320, 64},
+		{ContentJPEG, 300, 1200, 80, 320},
+		{ContentJPEG, 100, 50, 100, 50}, // never upscaled
+		{ContentPNG, 640, 480, 320, 240},
+		{ContentPNG, 1, 1000, 1, 320},
+	} {
+		o := phototest.Options{Width: c.w, Height: c.h}
+		src := phototest.JPEG(t, o)
+		if c.ct == ContentPNG {
+			src = phototest.PNG(t, o)
+		}
+		b, err := MakeThumbnail(bytes.NewReader(src), c.ct, 1)
+		if err != nil {
+			t.Fatalf("%s %d×%d: %v", c.ct, c.w, c.h, err)
+		}
+		img := decodeThumb(t, b)
+		if img.Bounds().Dx() != c.wantW || img.Bounds().Dy() != c.wan {
+			t.Errorf("%s %d×%d: thumbnail %v", c.ct, c.w, c.h, img.Bounds())
+		}
+		if c.w >= 2 && c.h >= 2 && !closeTo(img.At(0, 0), phototest.TopLeft) {
+			t.Errorf("%s %d×%d: top-left %v", c.ct, c.w, c.h, img.At(0, 0))
+		}
+	}
+}
+
+func TestMakeThumbnailRefuses(t *testing.T) {
+	if _, err := MakeThumbnail(bytes.NewReader(phototest.HEIC(t, phototest.Full())), ContentHEIC, 1); !errors.Is(err, ErrNoDecoder) {
+		t.Fatalf("heic: %v", err)
+	}
+	if _, err := MakeThumbnail(bytes.NewReader([]byte("GIF89a")), "image/gif", 1); !errors.Is(err, ErrNoDecoder) {
+		t.Fatalf("gif: %v", err)
+	}
+	// A PNG whose header claims 20000×20000 (400 MP) with almost no data: refused from the header.
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	bomb := append([]byte{}, buf.Bytes()...)
+	ihdr := bomb[8:33]
+	copy(ihdr[8:16], []byte{0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20})
+	fixCRC(ihdr)
+	if _, err := MakeThumbnail(bytes.NewReader(bomb), ContentPNG, 1); !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("png bomb: %v", err)
+	}
+	// A JPEG whose frame header claims 65535×65535.
+	j := phototest.JPEG(t, phototest.Options{Width: 16, Height: 16})
+	for i := 2; i+9 < len(j); i++ {
+		if j[i] == 0xFF && j[i+1] == 0xC0 {
+			copy(j[i+5:i+9], []byte{0xFF, 0xFF, 0xFF, 0xFF})
+			break
+		}
+	}
+	if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("jpeg bomb: %v", err)
+	}
+	// Broken bytes: an error, not a panic.
+	full := phototest.JPEG(t, phototest.Options{Width: 64, Height: 64})
+	if _, err := MakeThumbnail(bytes.NewReader(full[:len(full)/2]), ContentJPEG, 1); err == nil {
+		t.Fatal("truncated jpeg gave a thumbnail")
+	}
+	if _, err := MakeThumbnail(bytes.NewReader([]byte("not an image")), ContentPNG, 1); err == nil {
+		t.Fatal("text gave a thumbnail")
+	}
+}
+
+func fixCRC(chunk []byte) {
+	// chunk: length(4) type(4) data crc(4)
+	n := len(chunk)
+	c := crc32.ChecksumIEEE(chunk[4 : n-4])
+	chunk[n-4], chunk[n-3], chunk[n-2], chunk[n-1] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
+}
