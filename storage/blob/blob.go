@@ -32,18 +32,22 @@ type Info struct {
 // The stores pass the contract suite in storage/blob/blobtest.
 type Store interface {
 	// Put stores size bytes read from r under key, replacing any object there. The object
-	// appears whole or not at all: a reader that fails midway leaves nothing under key.
+	// appears whole or not at all: a reader that fails midway (or ends before size bytes) leaves
+	// nothing under key, and the error is the reader's, not ErrUnavailable. Bytes past size are
+	// not read. The size must be known (>= 0); "" stores DefaultContentType.
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
 	// Get opens an object; ErrNotFound when there is none. The caller closes the reader.
 	Get(ctx context.Context, key string) (io.ReadCloser, Info, error)
-	// GetRange opens length bytes of an object from offset (length < 0: to the end).
+	// GetRange opens length bytes of an object from offset (length < 0: to the end). A range
+	// reaching past the end is cut there (an offset at or past the end reads nothing).
 	GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Stat describes an object; ErrNotFound when there is none.
 	Stat(ctx context.Context, key string) (Info, error)
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
 	// List returns the objects whose keys start with prefix, in key order, at most limit of them
-	// after the key after ("" = from the start).
+	// (and at most MaxListLimit) after the key after ("" = from the start). Listings of MinIO
+	// carry no ContentType.
 	List(ctx context.Context, prefix, after string, limit int) ([]Info, error)
 	// PresignGet returns a URL that serves the object for ttl, with the given download filename
 	// and content type; ok is false when the store cannot presign (the local directory), and the

@@ -14,6 +14,8 @@ const (
 	MaxContentTypeLen = 255
 	// DefaultContentType is stored when Put is given an empty content type.
 	DefaultContentType = "application/octet-stream"
+	// MaxListLimit is the most objects one List returns; a larger limit is lowered to it.
+	MaxListLimit = 1000
 )
 
 // ErrInvalid is wrapped by the error of a call with a bad key, size, range or content type.

@@ -22,9 +22,6 @@ const (
 	headMagic  = "FSB1" // then a 1-byte content type length and the content type
 )
 
-// MaxListLimit is the most objects one List returns; a larger limit is lowered to it.
-const MaxListLimit = 1000
-
 // Local stores objects as files under a directory: the embedded default, for one server.
 type Local struct {
 	dir string
