@@ -17,13 +17,14 @@ func cmdSync(e *env, fs *flag.FlagSet) func([]string) error {
 	chunk := fs.Int64("chunk-size", 1<<20, "bytes per upload request (tus PATCH)")
 	batch := fs.Int("push-batch", 500, "mutations per push (at most 1,000)")
 	limit := fs.Int("pull-limit", 1000, "changes per pull page")
+	noPhotos := fs.Bool("no-photos", false, "push and pull records only; photos upload on a later sync")
 	return func([]string) error {
 		d, err := e.open()
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		opts := device.SyncOptions{ChunkSize: *chunk, PushBatch: *batch, PullLimit: *limit}
+		opts := device.SyncOptions{ChunkSize: *chunk, PushBatch: *batch, PullLimit: *limit, SkipUploads: *noPhotos}
 		if !e.json {
 			opts.Notice = func(msg string) { fmt.Fprintln(e.stderr, msg) }
 		}

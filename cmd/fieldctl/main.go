@@ -37,7 +37,7 @@ Usage:
   fieldctl finding start|rectify|recheck FINDING [--notes N] [--photo ID]... [--passed|--failed]
   fieldctl photo add VISIT FILE... [--finding F] [--caption C] [--time RFC3339] [--lat --lon --crs --accuracy --mock]
   fieldctl track import VISIT FILE.gpx
-  fieldctl sync [--chunk-size BYTES] [--push-batch N] [--pull-limit N]
+  fieldctl sync [--chunk-size BYTES] [--push-batch N] [--pull-limit N] [--no-photos]
   fieldctl export [--out FILE]
   fieldctl version
 

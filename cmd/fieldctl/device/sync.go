@@ -88,9 +88,9 @@ type session struct {
 	report *SyncReport
 }
 
-// Sync pushes the queue, uploads pending photos, then pulls to the end. It stops at the first
-// phase that fails and returns what was done so far with the error; nothing already stored is
-// lost, and the next Sync carries on.
+// Sync pushes the queue, uploads pending photos, then pulls to the end. A failed push stops it;
+// a failed upload does not keep the pull from running (its error is returned after). What was
+// done so far is in the report; nothing already stored is lost, and the next Sync carries on.
 func (d *Device) Sync(ctx context.Context, opts SyncOptions) (SyncReport, error) {
 	start := time.Now()
 	var rep SyncReport
@@ -117,11 +117,19 @@ func (d *Device) Sync(ctx context.Context, opts SyncOptions) (SyncReport, error)
 	if !opts.SkipPush {
 		err = s.push(ctx)
 	}
+	var uploadErr error
 	if err == nil && !opts.SkipUploads {
-		err = s.uploadAll(ctx)
+		// A failed upload does not hold back the records: pull anyway, report the upload's error.
+		uploadErr = s.uploadAll(ctx)
+		if errors.Is(uploadErr, ErrTokenRejected) || ctx.Err() != nil {
+			err, uploadErr = uploadErr, nil
+		}
 	}
 	if err == nil && !opts.SkipPull {
 		err = s.pull(ctx)
+	}
+	if err == nil {
+		err = uploadErr
 	}
 	msg := ""
 	if err != nil {
