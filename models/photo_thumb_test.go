@@ -129,6 +129,22 @@ func TestMakeThumbnailRefuses(t *testing.T) {
 	if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
 		t.Fatalf("jpeg bomb: %v", err)
 	}
+	// The same frame header made progressive (SOF2) claiming 6000×5000 (30 MP): over the
+	// progressive limit, while as baseline it passes the check (and fails later, on the data).
+	j = phototest.JPEG(t, phototest.Options{Width: 16, Height: 16})
+	for i := 2; i+9 < len(j); i++ {
+		if j[i] == 0xFF && j[i+1] == 0xC0 {
+			copy(j[i+5:i+9], []byte{0x13, 0x88, 0x17, 0x70}) // height 5000, width 6000
+			if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); err == nil || errors.Is(err, ErrTooManyPixels) {
+				t.Fatalf("baseline 30 MP: %v", err)
+			}
+			j[i+1] = 0xC2
+			break
+		}
+	}
+	if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("progressive 30 MP: %v", err)
+	}
 	// Broken bytes: an error, not a panic.
 	full := phototest.JPEG(t, phototest.Options{Width: 64, Height: 64})
 	if _, err := MakeThumbnail(bytes.NewReader(full[:len(full)/2]), ContentJPEG, 1); err == nil {
