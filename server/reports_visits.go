@@ -19,6 +19,7 @@ import (
 func (s *Server) visitReportRoutes(app *fiber.App, authed fiber.Handler) {
 	readers := requireRole(models.RoleSupervisor, models.RoleAdmin)
 	app.Get("/v1/reports/visits", authed, readers, s.reportVisits)
+	app.Get("/v1/reports/findings", authed, readers, s.reportFindings)
 }
 
 var cursorEncoding = base64.RawURLEncoding

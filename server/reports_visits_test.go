@@ -233,7 +233,7 @@ func TestReportVisitsScope(t *testing.T) {
 		t.Fatalf("admin sees %d visits, want %d", len(p.Items), len(o.visits))
 	}
 	for _, user := range []string{"inspector", "ranger.dongsheng", "dept.drc"} {
-		for _, path := range []string{"/v1/reports/visits"} {
+		for _, path := range []string{"/v1/reports/visits", "/v1/reports/findings"} {
 			r := e.h.do("GET", path, e.token(user), nil)
 			expectStatus(t, r, 403)
 			if typ := r.problemType(t); typ != "forbidden" {
