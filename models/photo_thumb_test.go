@@ -49,20 +49,35 @@ func TestMakeThumbnailOrientation(t *testing.T) {
 		{0, 320, 240, [4]color.RGBA{tl, tr, bl, br}}, // not given
 		{9, 320, 240, [4]color.RGBA{tl, tr, bl, br}}, // invalid: as stored
 	}
-	src := phototest.JPEG(t, phototest.Options{Width: 640, Height: 480})
-	for _, c := range cases {
-		b, err := MakeThumbnail(bytes.NewReader(src), ContentJPEG, c.o)
-		if err != nil {
-			t.Fatalf("orientation %d: %v", c.o, err)
+	// 640×480 scales directly; 2000×1500 is box-reduced by 3 first.
+	for _, size := range [][2]int{{640, 480}, {2000, 1500}} {
+		src := phototest.JPEG(t, phototest.Options{Width: size[0], Height: size[1]})
+		for _, c := range cases {
+			thumbCorners(t, src, c.o, c.w, c.h, c.corners)
 		}
-		img := decodeThumb(t, b)
-		if img.Bounds().Dx() != c.w || img.Bounds().Dy() != c.h {
-			t.Fatalf("orientation %d: size %v, want %d×%d", c.o, img.Bounds(), c.w, c.h)
-		}
-		pts := [4]image.Point{{5, 5}, {c.w - 6, 5}, {5, c.h - 6}, {c.w - 6, c.h - 6}}
-		for i, p := range pts {
-			if got := img.At(p.X, p.Y); !closeTo(got, c.corners[i]) {
-				t.Errorf("orientation %d: corner %d is %v, want %v", c.o, i, got, c.corners[i])
+	}
+}
+
+// thumbCorners makes the thumbnail of src with orientation o and checks its size and the colour
+// of each quadrant, near its corner and just beside the centre lines (the edges must not move).
+func thumbCorners(t *testing.T, src []byte, o, w, h int, corners [4]color.RGBA) {
+	t.Helper()
+	b, err := MakeThumbnail(bytes.NewReader(src), ContentJPEG, o)
+	if err != nil {
+		t.Fatalf("orientation %d: %v", o, err)
+	}
+	img := decodeThumb(t, b)
+	if img.Bounds().Dx() != w || img.Bounds().Dy() != h {
+		t.Fatalf("orientation %d: size %v, want %d×%d", o, img.Bounds(), w, h)
+	}
+	pts := [][2]image.Point{
+		{{5, 5}, {w/2 - 3, h/2 - 3}}, {{w - 6, 5}, {w/2 + 2, h/2 - 3}},
+		{{5, h - 6}, {w/2 - 3, h/2 + 2}}, {{w - 6, h - 6}, {w/2 + 2, h/2 + 2}},
+	}
+	for i, ps := range pts {
+		for _, p := range ps {
+			if got := img.At(p.X, p.Y); !closeTo(got, corners[i]) {
+				t.Errorf("orientation %d: quadrant %d at %v is %v, want %v", o, i, p, got, corners[i])
 			}
 		}
 	}
