@@ -119,11 +119,14 @@ func (ct *contract) check(t testing.TB, req *http.Request, reqBody []byte, resp 
 func (ct *contract) verify(req *http.Request, resp *http.Response, respBody []byte) error {
 	exchange := fmt.Sprintf("%s %s → %d", req.Method, req.URL.Path, resp.StatusCode)
 	lookup := req
-	if req.Method == http.MethodHead { // Fiber answers HEAD on every GET route; the spec lists GET
+	route, params, err := ct.router.FindRoute(lookup)
+	if err != nil && req.Method == http.MethodHead {
+		// Fiber answers HEAD on every GET route, which the spec lists as GET; a HEAD of its own
+		// (tus) is documented as HEAD.
 		lookup = req.Clone(req.Context())
 		lookup.Method = http.MethodGet
+		route, params, err = ct.router.FindRoute(lookup)
 	}
-	route, params, err := ct.router.FindRoute(lookup)
 	var where string
 	switch {
 	case err == nil:
@@ -430,8 +433,15 @@ func TestContractCoversEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	inApp := map[string]bool{}
-	for _, r := range app.GetRoutes(true) {
-		if r.Method == http.MethodHead { // Fiber adds HEAD to every GET route
+	routes := app.GetRoutes(true)
+	hasGet := map[string]bool{}
+	for _, r := range routes {
+		if r.Method == http.MethodGet {
+			hasGet[r.Path] = true
+		}
+	}
+	for _, r := range routes {
+		if r.Method == http.MethodHead && hasGet[r.Path] { // Fiber adds HEAD to every GET route
 			continue
 		}
 		if strings.ContainsAny(r.Path, "*+?") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models/democity"
 	"github.com/fieldsync/fieldsync/storage"
+	"github.com/fieldsync/fieldsync/storage/blob"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,7 @@ type harness struct {
 	t     testing.TB
 	app   *fiber.App
 	store *storage.Store
+	blob  blob.Store
 	dsn   string
 	ct    *contract
 }
@@ -47,15 +49,25 @@ func newHarness(t testing.TB, tweak ...func(*Config)) *harness {
 
 func newHarnessOn(t testing.TB, st *storage.Store, dsn string, tweak ...func(*Config)) *harness {
 	t.Helper()
+	local, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessWith(t, st, dsn, local, tweak...)
+}
+
+// newHarnessWith builds a harness whose photos go to the blob store b (e.g. a real MinIO).
+func newHarnessWith(t testing.TB, st *storage.Store, dsn string, b blob.Store, tweak ...func(*Config)) *harness {
+	t.Helper()
 	cfg := testConfig()
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	app, err := New(Deps{Store: st, Config: cfg})
+	app, err := New(Deps{Store: st, Blob: b, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, app: app, store: st, dsn: dsn, ct: loadContract(t)}
+	return &harness{t: t, app: app, store: st, blob: b, dsn: dsn, ct: loadContract(t)}
 }
 
 // resp is a response with its body read.

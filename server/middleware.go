@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -92,11 +94,16 @@ func retryAfterSeconds(d time.Duration) int {
 	return max(secs, 1)
 }
 
-// jsonBodyLimit enforces the JSON body limit on every route but those that set their own. The
-// server reads bodies up to the largest route limit; fasthttp refuses anything larger outright.
+// jsonBodyLimit enforces the JSON body limit on every route but those that set their own (the
+// sync push) or read their body as a stream (tus PATCH). The server streams request bodies, so
+// each limit is enforced here while reading: a body over the limit is refused after at most
+// limit+1 bytes, whatever its Content-Length or transfer encoding says.
 func (s *Server) jsonBodyLimit(c *fiber.Ctx) error {
-	if len(c.Request().Body()) > s.cfg.BodyLimit && c.Path() != pushPath {
-		return bodyTooLarge(s.cfg.BodyLimit)
+	if c.Path() == pushPath || (c.Method() == fiber.MethodPatch && strings.HasPrefix(c.Path(), uploadsPath+"/")) {
+		return c.Next()
+	}
+	if err := readBody(c, s.cfg.BodyLimit); err != nil {
+		return err
 	}
 	return c.Next()
 }
@@ -104,11 +111,36 @@ func (s *Server) jsonBodyLimit(c *fiber.Ctx) error {
 // bodyLimit sets a route's own body limit.
 func (s *Server) bodyLimit(limit int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if len(c.Request().Body()) > limit {
-			return bodyTooLarge(limit)
+		if err := readBody(c, limit); err != nil {
+			return err
 		}
 		return c.Next()
 	}
+}
+
+// readBody reads a streamed request body of at most limit bytes into the request, so handlers
+// use c.Body() as usual.
+func readBody(c *fiber.Ctx, limit int) error {
+	req := c.Request()
+	if req.Header.ContentLength() > limit {
+		return bodyTooLarge(limit)
+	}
+	stream := c.Context().RequestBodyStream()
+	if stream == nil {
+		if len(req.Body()) > limit {
+			return bodyTooLarge(limit)
+		}
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stream, int64(limit)+1))
+	if err != nil {
+		return errBadRequest("The request body could not be read completely.")
+	}
+	if len(b) > limit {
+		return bodyTooLarge(limit)
+	}
+	req.SetBody(b)
+	return nil
 }
 
 func bodyTooLarge(limit int) *Problem {

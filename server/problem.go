@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	"github.com/fieldsync/fieldsync/storage/blob"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/google/uuid"
@@ -89,6 +90,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if p.Status == fiber.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="fieldsync"`)
 	}
+	if c.Request().Header.ContentLength() != 0 {
+		// The body may be unread (bodies are streamed): close the connection rather than parse
+		// the rest of it as the next request.
+		c.Context().SetConnectionClose()
+	}
 	body, _ := json.Marshal(p)
 	c.Status(p.Status)
 	c.Set(fiber.HeaderContentType, "application/problem+json")
@@ -127,7 +133,7 @@ func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 			"This change would leave no active admin; make another user admin first.")
 	case errors.Is(err, storage.ErrConflict):
 		return problem(fiber.StatusConflict, "conflict", "Conflict", "A resource with the same unique key already exists.")
-	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, blob.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		s.log.WarnContext(c.UserContext(), "transient failure", "request_id", c.Locals(localRequestID), "error", err.Error())
 		p := problem(fiber.StatusServiceUnavailable, "unavailable", "Service unavailable",
 			"The service is temporarily unavailable; retry after the given delay.")

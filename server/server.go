@@ -25,6 +25,7 @@ type Config struct {
 	TrustedProxies []string // client IPs are read from X-Forwarded-For only behind these proxies
 	PushBodyLimit  int      // bytes of a sync push body (default 32 MiB: 1,000 mutations with answers)
 	Sync           fsync.Config
+	Uploads        fsync.UploadConfig
 }
 
 // LoginLimits throttle failed logins per username and per client IP.
@@ -46,6 +47,7 @@ func DefaultConfig() Config {
 		Login:          LoginLimits{MaxUserFailures: 10, MaxIPFailures: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
 		PushBodyLimit:  32 << 20,
 		Sync:           fsync.DefaultConfig(),
+		Uploads:        fsync.DefaultUploadConfig(),
 	}
 }
 
@@ -67,6 +69,7 @@ type Server struct {
 	cfg       Config
 	metrics   *metrics
 	sync      *fsync.Engine
+	uploads   *fsync.Uploads
 	dummyHash string // compared against when a username does not exist, so timing reveals nothing
 }
 
@@ -83,13 +86,18 @@ func New(d Deps) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
+	// A nil Blob is only for tests that list routes without serving them.
+	s.uploads = fsync.NewUploads(s.sync, d.Blob, d.Config.Uploads, d.Log)
 	s.metrics, err = newMetrics(d.Registry, d.Store)
 	if err != nil {
 		return nil, err
 	}
 	app := fiber.New(fiber.Config{
-		AppName:                 "fieldsync",
-		BodyLimit:               max(d.Config.BodyLimit, d.Config.PushBodyLimit), // per route: see bodyLimit
+		AppName: "fieldsync",
+		// Bodies are streamed: JSON routes read theirs through jsonBodyLimit/bodyLimit (bounded);
+		// tus PATCH reads its own in segments (server/uploads.go).
+		StreamRequestBody:       true,
+		BodyLimit:               max(d.Config.BodyLimit, d.Config.PushBodyLimit),
 		ErrorHandler:            s.errorHandler,
 		DisableStartupMessage:   true,
 		ReadTimeout:             time.Minute,
@@ -152,4 +160,6 @@ func (s *Server) routes(app *fiber.App) {
 	s.siteRoutes(app, with)
 	s.checklistRoutes(app, authed, with)
 	s.reportRoutes(app, authed)
+	s.uploadRoutes(app, authed)
+	s.photoRoutes(app, authed)
 }

@@ -21,12 +21,14 @@ type Config struct {
 	MaxPullLimit     int           // (default 5,000)
 	Retention        time.Duration // tombstones and change-log rows are kept this long (default 90 days)
 	CoverageBufferM  float64       // a patrol covers the part of its area within this many metres of its track (default 100)
+	Verdict          models.VerdictThresholds
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
 	return Config{MinProtocol: 1, MaxProtocol: 1, MaxMutations: 1000, DefaultPullLimit: 500, MaxPullLimit: 5000,
-		Retention: 90 * 24 * time.Hour, CoverageBufferM: models.DefaultCoverageBufferM}
+		Retention: 90 * 24 * time.Hour, CoverageBufferM: models.DefaultCoverageBufferM,
+		Verdict: models.DefaultVerdictThresholds()}
 }
 
 // Engine runs pushes and pulls against the store. It holds no state between calls, so any number
@@ -45,6 +47,9 @@ type Engine struct {
 func New(store *storage.Store, cfg Config) *Engine {
 	if cfg.CoverageBufferM <= 0 {
 		cfg.CoverageBufferM = models.DefaultCoverageBufferM
+	}
+	if cfg.Verdict == (models.VerdictThresholds{}) {
+		cfg.Verdict = models.DefaultVerdictThresholds()
 	}
 	return &Engine{store: store, cfg: cfg, registry: registryFor(cfg)}
 }

@@ -22,6 +22,7 @@ func registerPullTypes(r *Registry) {
 	r.Type(recordPullType(models.TypeVisit))
 	r.Type(recordPullType(models.TypeFinding))
 	r.Type(recordPullType(models.TypeTrack))
+	r.Type(recordPullType(models.TypePhoto))
 	r.Type(PullType{Name: models.TypeConflict, Load: loadConflicts, Scan: scanConflicts})
 	r.Type(PullType{Name: models.TypeRejection, Load: loadRejections, Scan: scanRejections})
 }

@@ -127,6 +127,9 @@ func (e *Engine) push(ctx context.Context, tx *storage.Store, a Actor, req *Push
 	if err != nil {
 		return nil, err
 	}
+	if err := e.refreshPhotos(w); err != nil {
+		return nil, err
+	}
 	if err := w.flush(); err != nil {
 		return nil, err
 	}

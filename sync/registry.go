@@ -144,6 +144,7 @@ func registryFor(cfg Config) *Registry {
 	registerKinds(r)
 	registerFindings(r)
 	registerTracksWithBuffer(r, cfg.CoverageBufferM)
+	registerPhotos(r)
 	registerPullTypes(r)
 	return r
 }

@@ -58,6 +58,16 @@ func (w *Work) prefetch(refs []Ref) error {
 			}
 			continue
 		}
+		fresh := ids[:0:0]
+		for _, id := range ids {
+			if _, have := w.records[recordKey{typ, id}]; !have {
+				fresh = append(fresh, id) // never replace what this unit of work holds (it may have changed it)
+			}
+		}
+		ids = fresh
+		if len(ids) == 0 {
+			continue
+		}
 		recs, err := w.tx.LockRecords(w.ctx, typ, ids)
 		if err != nil {
 			return err
