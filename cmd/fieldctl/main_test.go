@@ -80,9 +80,12 @@ func TestCommandsEndToEnd(t *testing.T) {
 	if st1.Queue != 4 || st1.PendingPhotos != 1 {
 		t.Fatalf("status before sync: %+v", st1)
 	}
-	var rep struct{ Applied, Queue int }
-	json.Unmarshal([]byte(fieldctl(t, home, "", "sync", "--json", "--no-photos")), &rep)
-	if rep.Queue != 0 || rep.Applied < 3 {
+	var rep struct {
+		Applied, Queue int
+		PhotosUploaded int `json:"photos_uploaded"`
+	}
+	json.Unmarshal([]byte(fieldctl(t, home, "", "sync", "--json")), &rep)
+	if rep.Queue != 0 || rep.Applied != 4 || rep.PhotosUploaded != 1 {
 		t.Fatalf("sync: %+v", rep)
 	}
 	if out := fieldctl(t, home, "", "findings", "--text", "过期化肥"); !strings.Contains(out, finding) {

@@ -94,12 +94,15 @@ func TestOfflineSessionSyncsEverythingOnce(t *testing.T) {
 	}
 
 	srv.Start() // back online
-	rep := syncOK(t, d, device.SyncOptions{SkipUploads: true})
+	rep := syncOK(t, d, device.SyncOptions{ChunkSize: 64 << 10})
 	if rep.Queue != 0 || rep.Pushed != len(queued) {
 		t.Fatalf("sync: %+v (queued %d)", rep, len(queued))
 	}
-	rep = syncOK(t, d, device.SyncOptions{SkipUploads: true}) // a second sync changes nothing
-	if rep.Pushed != 0 {
+	if rep.PhotosUploaded != photos || rep.PhotosFailed != 0 {
+		t.Fatalf("uploads: %+v", rep)
+	}
+	rep = syncOK(t, d, device.SyncOptions{}) // a second sync changes nothing
+	if rep.Pushed != 0 || rep.PhotosUploaded != 0 {
 		t.Fatalf("second sync pushed again: %+v", rep)
 	}
 
@@ -110,7 +113,7 @@ func TestOfflineSessionSyncsEverythingOnce(t *testing.T) {
 	}
 	var n int
 	srv.store.SQL().QueryRow(`SELECT count(*) FROM sync_mutations WHERE client_id = $1 AND result->>'status' = 'rejected'
-		AND name <> 'photo.attach'`, d.ClientID()).Scan(&n)
+		`, d.ClientID()).Scan(&n)
 	if n != 0 {
 		rj, _ := d.Rejections(ctx)
 		t.Fatalf("%d field-work mutations rejected: %+v", n, rj)
@@ -143,7 +146,20 @@ func TestOfflineSessionSyncsEverythingOnce(t *testing.T) {
 			t.Fatalf("visit %s on the phone: %+v", id, r)
 		}
 	}
-	if st, _ := d.Status(ctx); st.PendingPhotos != photos {
-		t.Fatalf("photos waiting: %d, want %d", st.PendingPhotos, photos)
+	if st, _ := d.Status(ctx); st.PendingPhotos != 0 {
+		t.Fatalf("photos waiting: %d", st.PendingPhotos)
 	}
+	srv.store.SQL().QueryRow(`SELECT count(*) FROM records WHERE type = 'photo' AND data->>'status' = 'ready'
+		AND parent_id = ANY($1)`, visitIDs(ids)).Scan(&n)
+	if n != photos {
+		t.Fatalf("%d ready photos on the server, want %d", n, photos)
+	}
+}
+
+func visitIDs(ids map[string]uuid.UUID) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, id.String())
+	}
+	return out
 }
