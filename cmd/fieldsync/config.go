@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fieldsync/fieldsync/models"
 	"log/slog"
 	"net"
 	"net/url"
@@ -33,6 +34,9 @@ type config struct {
 	PushBodyLimit  int
 	Retention      time.Duration
 	CoverageBuffer float64
+	MaxPhotoBytes  int
+	UploadExpiry   time.Duration
+	Verdict        models.VerdictThresholds
 }
 
 // setting describes one FIELDSYNC_* variable and its flag; the README's table lists the same.
@@ -45,7 +49,7 @@ func settings(c *config) []setting {
 	str := func(p *string) func(*flag.FlagSet, string, string, string) {
 		return func(fs *flag.FlagSet, n, d, u string) { fs.StringVar(p, n, d, u) }
 	}
-	return []setting{
+	return append([]setting{
 		{"FIELDSYNC_ADDR", "addr", ":8080", "address to listen on (host:port)", str(&c.Addr)},
 		{"FIELDSYNC_DATA_DIR", "data-dir", "./data", "directory for the embedded PostgreSQL cluster and local photos", str(&c.DataDir)},
 		{"FIELDSYNC_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty = embedded cluster under the data directory", str(&c.DatabaseURL)},
@@ -64,7 +68,7 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "33554432", "largest sync push body in bytes", intSetting(&c.PushBodyLimit)},
 		{"FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "100", "a patrol covers the part of its area within this many metres of its track", floatSetting(&c.CoverageBuffer)},
 		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
-	}
+	}, photoSettings(c)...)
 }
 
 // settingError names the bad setting both ways, so the operator finds it whichever they used.
@@ -189,6 +193,9 @@ func (c *config) validate() error {
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		return bad("FIELDSYNC_DATA_DIR", "data-dir", "must not be empty")
+	}
+	if err := c.validatePhotos(); err != nil {
+		return err
 	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)

@@ -52,11 +52,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.TrustedProxies = cfg.proxies()
 	sc.PushBodyLimit = cfg.PushBodyLimit
 	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
+	sc.Sync.Verdict = cfg.Verdict
+	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Log: log, Config: sc})
 	if err != nil {
 		return err
 	}
 	go janitor(ctx, db.Store, log, cfg.Retention)
+	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
+	go uploads.RunThumbnails(ctx, 30*time.Second)
+	go uploadJanitor(ctx, uploads, log)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
@@ -169,6 +174,28 @@ func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// uploadJanitor expires abandoned uploads, finishes uploads whose last step failed (the object
+// store was down) and sweeps orphaned parts, every minute.
+func uploadJanitor(ctx context.Context, u *fsync.Uploads, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := u.Janitor(ctx, time.Now(), 7*24*time.Hour)
+		if err != nil {
+			log.Warn("janitor: uploads", "error", err)
+		}
+		if rep != (fsync.JanitorReport{}) {
+			log.Info("janitor: uploads", "expired", rep.Expired, "finished", rep.Finished, "pruned", rep.Pruned,
+				"swept_parts", rep.Swept)
 		}
 	}
 }
