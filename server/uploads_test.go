@@ -2,14 +2,14 @@ package server
 
 import (
 	"bytes"
-	"image/jpeg"
-	"io"
-	"net/http"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"image/jpeg"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
