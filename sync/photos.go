@@ -213,6 +213,13 @@ func (e *Engine) refreshPhotos(w *Work) error {
 	}
 	for vid := range visits {
 		vs := byVisit[vid]
+		if len(vs) == 0 {
+			// Most visits have no photo: write nothing for them, unless one just lost its photos
+			// (a deleted visit takes them with it) and its roll-up must go.
+			if v := w.records[recordKey{models.TypeVisit, vid}]; v == nil || v.DeletedAt == nil || w.absent[recordKey{models.TypeVisit, vid}] {
+				continue
+			}
+		}
 		if err := w.tx.SetVisitLocation(w.ctx, vid, models.RollUpVerdict(vs), len(vs)); err != nil {
 			return err
 		}
