@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +75,47 @@ func demoPassword(username string) string {
 
 // quickRetry retries fast and often: the faults are frequent, the tests short.
 func quickRetry() device.RetryPolicy {
-	return device.RetryPolicy{Base: 5 * time.Millisecond, Max: 200 * time.Millisecond, Attempts: 10}
+	return device.RetryPolicy{Base: 5 * time.Millisecond, Max: 200 * time.Millisecond, Attempts: 10, Sleep: capSleep}
+}
+
+// capSleep waits at most 100 ms of what the policy asks (a server's Retry-After of 5 s
+// included): the tests compress the phone's clock, not its behaviour.
+func capSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(min(d, 100*time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// statusLog is a transport that counts the statuses (0: no answer) the phone saw.
+type statusLog struct {
+	mu  sync.Mutex
+	got map[int]int
+}
+
+func (s *statusLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.got == nil {
+		s.got = map[int]int{}
+	}
+	if err != nil {
+		s.got[0]++
+	} else {
+		s.got[res.StatusCode]++
+	}
+	return res, err
+}
+
+func (s *statusLog) count(status int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got[status]
 }
 
 // phone is a device with its work generator.
