@@ -18,7 +18,12 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 bin/minio:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/minio/minio@$(MINIO_VERSION)
 
-test: bin/minio
+# The official tus-js-client, which server/tusjs_test.go runs with Node against the upload routes.
+TUSJS := server/testdata/tusjs
+$(TUSJS)/node_modules: $(TUSJS)/package-lock.json
+	cd $(TUSJS) && npm ci --no-audit --no-fund
+
+test: bin/minio $(TUSJS)/node_modules
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
