@@ -39,6 +39,7 @@ Usage:
   fieldctl track import VISIT FILE.gpx
   fieldctl sync [--chunk-size BYTES] [--push-batch N] [--pull-limit N] [--no-photos]
   fieldctl export [--out FILE]
+  fieldctl simulate --server URL [--devices N] [--duration D] [--seed S] [--think D] [--offline P]
   fieldctl version
 
 Every command takes --home DIR (default $FIELDCTL_HOME or ~/.fieldctl) and --json. Only login,
@@ -78,6 +79,7 @@ var commands = map[string]command{
 	"visit submit": cmdVisitSubmit, "finding new": cmdFindingNew, "finding start": cmdFindingStep("start"),
 	"finding rectify": cmdFindingStep("rectify"), "finding recheck": cmdFindingStep("recheck"),
 	"photo add": cmdPhotoAdd, "track import": cmdTrackImport, "sync": cmdSync, "export": cmdExport,
+	"simulate": cmdSimulate,
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -30,7 +30,8 @@ var siteKinds = map[string]string{
 // Sites holds up to a few dozen pulled site ids per site kind.
 type Sites map[string][]string
 
-// PulledSites reads the sites a bootstrapped phone holds (at most 40 per kind).
+// PulledSites reads the sites a bootstrapped phone holds (at most 40 per kind; kinds outside the
+// user's scope have none).
 func PulledSites(ctx context.Context, d *device.Device) (Sites, error) {
 	s := Sites{}
 	for _, k := range siteKinds {
@@ -38,12 +39,12 @@ func PulledSites(ctx context.Context, d *device.Device) (Sites, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(recs) == 0 {
-			return nil, fmt.Errorf("the phone holds no %s site: sync first", k)
-		}
 		for _, r := range recs {
 			s[k] = append(s[k], r.ID)
 		}
+	}
+	if len(s) == 0 {
+		return nil, fmt.Errorf("the phone holds no site: sync first")
 	}
 	return s, nil
 }
@@ -81,12 +82,26 @@ type Worker struct {
 	Tag    string // put in every visit's notes, to find the run's visits on the server
 	// MaxPhotos per visit (default 2); TrackPoints per patrol (default 60).
 	MaxPhotos, TrackPoints int
+	// Kinds of work the user may do (default all four); only kinds with a pulled site are used.
+	Kinds []string
 }
 
 // Visit records one visit of a random kind: answers, 0..MaxPhotos photos, a finding on a
 // project visit half the time, a track on a patrol, then submits it. It returns the visit id.
 func (w *Worker) Visit(ctx context.Context) (uuid.UUID, error) {
-	kinds := device.Kinds
+	allowed := w.Kinds
+	if len(allowed) == 0 {
+		allowed = device.Kinds
+	}
+	var kinds []string
+	for _, k := range allowed {
+		if len(w.Sites[siteKinds[k]]) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return uuid.Nil, fmt.Errorf("no site for any of the kinds %v", w.Kinds)
+	}
 	kind := kinds[w.Rnd.IntN(len(kinds))]
 	sites := w.Sites[siteKinds[kind]]
 	site := sites[w.Rnd.IntN(len(sites))]
