@@ -82,7 +82,9 @@ func benchEnv(b *testing.B) *env {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return &env{t: b, ctx: ctx, store: st, dsn: dsn, engine: New(st, DefaultConfig())}
+	e := &env{t: b, ctx: ctx, store: st, dsn: dsn, engine: New(st, DefaultConfig())}
+	e.harnessSites() // the sites the generated visits name
+	return e
 }
 
 // townships returns the township regions inside scope.
