@@ -39,6 +39,7 @@ Usage:
   fieldctl track import VISIT FILE.gpx
   fieldctl sync [--chunk-size BYTES] [--push-batch N] [--pull-limit N] [--no-photos]
   fieldctl export [--out FILE]
+  fieldctl bench [--mutations N] [--photos N] [--photo-kib K] [--devices N] [--workers N]
   fieldctl simulate --server URL [--devices N] [--duration D] [--seed S] [--think D] [--offline P]
   fieldctl version
 
@@ -79,7 +80,7 @@ var commands = map[string]command{
 	"visit submit": cmdVisitSubmit, "finding new": cmdFindingNew, "finding start": cmdFindingStep("start"),
 	"finding rectify": cmdFindingStep("rectify"), "finding recheck": cmdFindingStep("recheck"),
 	"photo add": cmdPhotoAdd, "track import": cmdTrackImport, "sync": cmdSync, "export": cmdExport,
-	"simulate": cmdSimulate,
+	"simulate": cmdSimulate, "bench": cmdBench,
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
