@@ -162,6 +162,7 @@ func benchPush(ctx context.Context, e *env, cfg Config) ([]Row, error) {
 		return nil, err
 	}
 	projects := sites["project"]
+	e.projectSite = projects[0]
 	var rowsJSON [][]byte
 	for i := range cfg.Mutations {
 		d := ds[i%len(ds)]
@@ -290,10 +291,7 @@ func benchUpload(ctx context.Context, e *env, cfg Config) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var site string
-	if err := e.store.SQL().QueryRowContext(ctx, `SELECT id FROM records WHERE type = 'site' AND kind = 'project' LIMIT 1`).Scan(&site); err != nil {
-		return nil, err
-	}
+	site := e.projectSite // pulled by benchPush's scout
 	r := rand.New(rand.NewPCG(1, 2))
 	var total int64
 	var blobs [][]byte

@@ -37,11 +37,16 @@ type env struct {
 	url   string
 	hc    *http.Client
 	homes int
+	// projectSite is a project site's id (for visits that carry photos).
+	projectSite string
 }
 
 func start(ctx context.Context, log func(string, ...any)) (*env, error) {
 	dir, err := os.MkdirTemp("", "fieldctl-bench-")
 	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o711); err != nil { // PostgreSQL runs as "postgres" when we are root
 		return nil, err
 	}
 	e := &env{dir: dir, hc: &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
