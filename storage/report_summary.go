@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -348,29 +349,46 @@ func finishRow(r *SummaryRow) {
 	}
 }
 
+// regionFilter keeps fact rows under the query's region; nothing for the whole city (every
+// region is under it), so the city's summary is one pass over the facts of the period.
+func regionFilter(q SummaryQuery, col string) string {
+	if strings.Count(q.RegionPath, "/") <= 2 {
+		return ""
+	}
+	return ` AND ` + col + ` IN (SELECT id FROM regions WHERE path LIKE $1)`
+}
+
 // scopeCTE selects the regions under $1 with the id of the row each counts under (grp).
 func scopeCTE(level models.RegionLevel) string {
 	return `g AS (SELECT r.id, ` + groupExpr(level) + ` AS grp FROM regions r WHERE r.path LIKE $1)`
 }
 
 func summaryVisits(ctx context.Context, c conn, q SummaryQuery, rowOf func(uuid.NullUUID) *SummaryRow) error {
-	// Per (row, kind, site): collapsing to sites first keeps every distinct count a plain count.
+	// First per (region, kind, site, day) straight off the fact table (one pass, no join), then per
+	// (row, kind, site) on that small result, so every distinct count is a plain count; then per
+	// row and kind, and per kind for the total.
 	query := `WITH ` + scopeCTE(q.GroupLevel) + `,
-	per_site AS (
-		SELECT g.grp, v.kind, v.site_id,
+	per_day AS (
+		SELECT v.region_id, v.kind, v.site_id, v.day,
 			count(*) AS visits,
-			bool_or(v.works IN (2, 3)) AS works,
+			count(*) FILTER (WHERE v.works IN (2, 3)) AS works,
 			bit_or(v.blockers) AS blockers,
-			count(DISTINCT v.day) AS days,
 			sum(v.distance_m) AS distance_m,
 			sum(v.coverage) AS coverage_sum, count(v.coverage) AS coverage_n,
 			sum(v.samples) AS samples,
 			count(*) FILTER (WHERE v.outcome = 2) AS notices,
 			count(*) FILTER (WHERE v.outcome = 3) AS held,
 			count(*) FILTER (WHERE v.outcome = 4) AS cases
-		FROM report_visits v JOIN g ON g.id = v.region_id
-		WHERE v.day BETWEEN $2 AND $3 AND v.kind = ANY($4::smallint[])
-		GROUP BY g.grp, v.kind, v.site_id)
+		FROM report_visits v
+		WHERE v.day BETWEEN $2 AND $3 AND v.kind = ANY($4::smallint[])` + regionFilter(q, "v.region_id") + `
+		GROUP BY v.region_id, v.kind, v.site_id, v.day),
+	per_site AS (
+		SELECT g.grp, d.kind, d.site_id, sum(d.visits) AS visits, bool_or(d.works > 0) AS works,
+			bit_or(d.blockers) AS blockers, count(DISTINCT d.day) AS days, sum(d.distance_m) AS distance_m,
+			sum(d.coverage_sum) AS coverage_sum, sum(d.coverage_n) AS coverage_n, sum(d.samples) AS samples,
+			sum(d.notices) AS notices, sum(d.held) AS held, sum(d.cases) AS cases
+		FROM per_day d JOIN g ON g.id = d.region_id
+		GROUP BY g.grp, d.kind, d.site_id)
 	SELECT grp, kind, sum(visits)::bigint,
 		count(*) FILTER (WHERE works AND site_id IS NOT NULL),
 		count(*) FILTER (WHERE blockers & 1 <> 0 AND site_id IS NOT NULL),
@@ -429,16 +447,21 @@ func summaryVisits(ctx context.Context, c conn, q SummaryQuery, rowOf func(uuid.
 }
 
 func summaryFindings(ctx context.Context, c conn, q SummaryQuery, rowOf func(uuid.NullUUID) *SummaryRow) error {
-	query := `WITH ` + scopeCTE(q.GroupLevel) + `
-	SELECT g.grp, f.kind,
-		count(*) FILTER (WHERE f.severity = 1), count(*) FILTER (WHERE f.severity = 2),
-		count(*) FILTER (WHERE f.severity = 3), count(*),
-		count(*) FILTER (WHERE f.fstatus = 4 AND f.closed_on <= f.deadline),
-		count(*) FILTER (WHERE f.fstatus = 4 OR f.deadline < $5),
-		count(*) FILTER (WHERE f.fstatus <> 4 AND f.deadline < $5)
-	FROM report_findings f JOIN g ON g.id = f.region_id
-	WHERE f.day BETWEEN $2 AND $3 AND f.kind = ANY($4::smallint[])
-	GROUP BY GROUPING SETS ((g.grp, f.kind), (f.kind))`
+	query := `WITH ` + scopeCTE(q.GroupLevel) + `,
+	per_region AS (
+		SELECT f.region_id, f.kind,
+			count(*) FILTER (WHERE f.severity = 1) AS s1, count(*) FILTER (WHERE f.severity = 2) AS s2,
+			count(*) FILTER (WHERE f.severity = 3) AS s3, count(*) AS n,
+			count(*) FILTER (WHERE f.fstatus = 4 AND f.closed_on <= f.deadline) AS on_time,
+			count(*) FILTER (WHERE f.fstatus = 4 OR f.deadline < $5) AS due,
+			count(*) FILTER (WHERE f.fstatus <> 4 AND f.deadline < $5) AS overdue
+		FROM report_findings f
+		WHERE f.day BETWEEN $2 AND $3 AND f.kind = ANY($4::smallint[])` + regionFilter(q, "f.region_id") + `
+		GROUP BY f.region_id, f.kind)
+	SELECT g.grp, p.kind, sum(s1)::bigint, sum(s2)::bigint, sum(s3)::bigint, sum(n)::bigint,
+		sum(on_time)::bigint, sum(due)::bigint, sum(overdue)::bigint
+	FROM per_region p JOIN g ON g.id = p.region_id
+	GROUP BY GROUPING SETS ((g.grp, p.kind), (p.kind))`
 	rs, err := c.QueryContext(ctx, query, likePrefix(q.RegionPath), dateOnly(q.From), dateOnly(q.To),
 		kindCodeList(q.Kinds), dateOnly(q.Today))
 	if err != nil {
