@@ -26,6 +26,7 @@ type Config struct {
 	PushBodyLimit  int      // bytes of a sync push body (default 32 MiB: 1,000 mutations with answers)
 	Sync           fsync.Config
 	Uploads        fsync.UploadConfig
+	PDFFont        string // TrueType font with Chinese glyphs for PDF reports (report_pdf.go)
 }
 
 // LoginLimits throttle failed logins per username and per client IP.
@@ -48,6 +49,7 @@ func DefaultConfig() Config {
 		PushBodyLimit:  32 << 20,
 		Sync:           fsync.DefaultConfig(),
 		Uploads:        fsync.DefaultUploadConfig(),
+		PDFFont:        DefaultPDFFont,
 	}
 }
 
@@ -71,6 +73,7 @@ type Server struct {
 	sync      *fsync.Engine
 	uploads   *fsync.Uploads
 	dummyHash string // compared against when a username does not exist, so timing reveals nothing
+	font      pdfFont
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -91,6 +94,9 @@ func New(d Deps) (*fiber.App, error) {
 	s.metrics, err = newMetrics(d.Registry, d.Store)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckPDFFont(d.Config.PDFFont); err != nil {
+		d.Log.Warn("PDF reports will answer 503 until the font is there", "error", err.Error())
 	}
 	app := fiber.New(fiber.Config{
 		AppName: "fieldsync",

@@ -1,0 +1,308 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/signintech/gopdf"
+)
+
+// Printable reports (the visit report and the monthly dispatch) are PDFs in Chinese, typeset with
+// a CJK TrueType font from the machine: Config.PDFFont (FIELDSYNC_PDF_FONT), by default the one
+// Debian's fonts-droid-fallback package installs. gopdf embeds the subset of glyphs a document
+// uses, so a report is tens of kilobytes plus its photos.
+
+// DefaultPDFFont is where Debian's fonts-droid-fallback puts DroidSansFallbackFull.ttf.
+const DefaultPDFFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+
+// PDFFontPackage is the Debian package that provides DefaultPDFFont.
+const PDFFontPackage = "fonts-droid-fallback"
+
+// pdfFont caches the font file's bytes once read; a missing file is looked for again on the next
+// request, so installing the package needs no restart.
+type pdfFont struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+// errPDFFont is the 503 of a PDF request when the font cannot be read.
+func errPDFFont(path string, cause error) *Problem {
+	why := "cannot be read"
+	if errors.Is(cause, fs.ErrNotExist) {
+		why = "does not exist"
+	}
+	p := problem(fiber.StatusServiceUnavailable, "pdf-font-missing", "PDF font missing",
+		fmt.Sprintf("PDF reports need a TrueType font with Chinese glyphs: %s %s. Install the Debian package %s "+
+			"(apt-get install %s) or set FIELDSYNC_PDF_FONT to such a .ttf file. JSON and XLSX work without it.",
+			path, why, PDFFontPackage, PDFFontPackage))
+	p.Extra = map[string]any{"font": path, "package": PDFFontPackage}
+	return p
+}
+
+// CheckPDFFont reports whether the configured font can be read (serve warns at start when not).
+func CheckPDFFont(path string) error {
+	if path == "" {
+		path = DefaultPDFFont
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return errPDFFont(path, err)
+	}
+	return f.Close()
+}
+
+func (s *Server) pdfFontData() ([]byte, error) {
+	s.font.mu.Lock()
+	defer s.font.mu.Unlock()
+	if s.font.data != nil {
+		return s.font.data, nil
+	}
+	path := s.cfg.PDFFont
+	if path == "" {
+		path = DefaultPDFFont
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		s.log.Warn("PDF font unreadable", "path", path, "error", err.Error())
+		return nil, errPDFFont(path, err)
+	}
+	s.font.data = data
+	return data, nil
+}
+
+// pdfDoc is a report being typeset: A4 pages top to bottom, one font in two sizes.
+type pdfDoc struct {
+	p             gopdf.GoPdf
+	w, h, margin  float64
+	y             float64
+	footer        string
+	pages         int
+	defaultSize   float64
+	lineGap       float64
+	imageFailures int
+}
+
+const pdfFamily = "cjk"
+
+// newPDF starts a document (landscape for wide tables) with the configured font.
+func (s *Server) newPDF(landscape bool, footer string) (*pdfDoc, error) {
+	font, err := s.pdfFontData()
+	if err != nil {
+		return nil, err
+	}
+	d := &pdfDoc{margin: 40, footer: footer, defaultSize: 10, lineGap: 1.35}
+	size := *gopdf.PageSizeA4
+	if landscape {
+		size = gopdf.Rect{W: size.H, H: size.W}
+	}
+	d.w, d.h = size.W, size.H
+	d.p.Start(gopdf.Config{PageSize: size})
+	if err := d.p.AddTTFFontData(pdfFamily, font); err != nil {
+		return nil, fmt.Errorf("pdf font %s: %w", s.cfg.PDFFont, err)
+	}
+	d.newPage()
+	return d, nil
+}
+
+func (d *pdfDoc) newPage() {
+	d.p.AddPage()
+	d.pages++
+	d.y = d.margin
+	if d.footer != "" {
+		d.font(8)
+		d.p.SetXY(d.margin, d.h-d.margin+12)
+		_ = d.p.Cell(nil, fmt.Sprintf("%s · 第 %d 页", d.footer, d.pages))
+	}
+	d.font(d.defaultSize)
+}
+
+func (d *pdfDoc) font(size float64) { _ = d.p.SetFont(pdfFamily, "", size) }
+
+// room starts a new page unless height more points fit above the bottom margin.
+func (d *pdfDoc) room(height float64) {
+	if d.y+height > d.h-d.margin {
+		d.newPage()
+	}
+}
+
+// text writes wrapped text at size across the page (indented by indent points).
+func (d *pdfDoc) text(s string, size, indent float64) {
+	d.font(size)
+	width := d.w - 2*d.margin - indent
+	for _, para := range strings.Split(s, "\n") {
+		lines, err := d.p.SplitText(para, width)
+		if err != nil || len(lines) == 0 {
+			lines = []string{para}
+		}
+		for _, l := range lines {
+			d.room(size * d.lineGap)
+			d.p.SetXY(d.margin+indent, d.y)
+			_ = d.p.Cell(nil, l)
+			d.y += size * d.lineGap
+		}
+	}
+	d.font(d.defaultSize)
+}
+
+// heading writes a section heading with a little space above it.
+func (d *pdfDoc) heading(s string, size float64) {
+	d.room(size*2 + 20)
+	d.y += size * 0.6
+	d.text(s, size, 0)
+	d.p.SetLineWidth(0.5)
+	d.p.Line(d.margin, d.y, d.w-d.margin, d.y)
+	d.y += 4
+}
+
+// fields writes label: value lines in two columns of labels and values.
+func (d *pdfDoc) fields(pairs [][2]string) {
+	labelW := 110.0
+	for _, kv := range pairs {
+		d.font(d.defaultSize)
+		width := d.w - 2*d.margin - labelW
+		lines, err := d.p.SplitText(kv[1], width)
+		if err != nil || len(lines) == 0 {
+			lines = []string{kv[1]}
+		}
+		d.room(d.defaultSize * d.lineGap * float64(min(len(lines), 3)))
+		d.p.SetXY(d.margin, d.y)
+		_ = d.p.Cell(nil, kv[0])
+		for _, l := range lines {
+			d.room(d.defaultSize * d.lineGap)
+			d.p.SetXY(d.margin+labelW, d.y)
+			_ = d.p.Cell(nil, l)
+			d.y += d.defaultSize * d.lineGap
+		}
+	}
+}
+
+// table writes rows under a header (repeated on each new page); widths are shares of the page
+// width. Long cells wrap.
+func (d *pdfDoc) table(header []string, widths []float64, rows [][]string, size float64) {
+	total := 0.0
+	for _, w := range widths {
+		total += w
+	}
+	avail := d.w - 2*d.margin
+	cols := make([]float64, len(widths))
+	for i, w := range widths {
+		cols[i] = w / total * avail
+	}
+	line := size * d.lineGap
+	drawRow := func(cells []string, bold bool) {
+		d.font(size)
+		wrapped := make([][]string, len(cells))
+		n := 1
+		for i, c := range cells {
+			ls, err := d.p.SplitText(c, cols[i]-4)
+			if err != nil || len(ls) == 0 {
+				ls = []string{c}
+			}
+			wrapped[i] = ls
+			n = max(n, len(ls))
+		}
+		height := float64(n)*line + 4
+		d.room(height)
+		x := d.margin
+		if bold {
+			d.p.SetFillColor(230, 230, 230)
+			d.p.RectFromUpperLeftWithStyle(d.margin, d.y, avail, height, "F")
+			d.p.SetFillColor(0, 0, 0)
+		}
+		for i, ls := range wrapped {
+			for j, l := range ls {
+				d.p.SetXY(x+2, d.y+2+float64(j)*line)
+				_ = d.p.Cell(nil, l)
+			}
+			x += cols[i]
+		}
+		d.p.SetLineWidth(0.3)
+		d.p.Line(d.margin, d.y+height, d.margin+avail, d.y+height)
+		d.y += height
+	}
+	startPage := -1
+	for _, r := range rows {
+		if d.pages != startPage {
+			d.room(2 * (line + 4))
+			drawRow(header, true)
+			startPage = d.pages
+		}
+		before := d.pages
+		drawRow(r, false)
+		if d.pages != before { // the row moved to a new page: repeat the header above it
+			startPage = -1
+		}
+	}
+	if len(rows) == 0 {
+		drawRow(header, true)
+		drawRow([]string{"（无）"}, false)
+	}
+	d.font(d.defaultSize)
+}
+
+// image draws img scaled to fit maxW × maxH at the left margin; false when it cannot be drawn.
+func (d *pdfDoc) image(img image.Image, maxW, maxH float64) bool {
+	b := img.Bounds()
+	if b.Dx() == 0 || b.Dy() == 0 {
+		return false
+	}
+	scale := min(maxW/float64(b.Dx()), maxH/float64(b.Dy()))
+	w, h := float64(b.Dx())*scale, float64(b.Dy())*scale
+	d.room(h + 4)
+	if err := d.p.ImageFrom(img, d.margin, d.y, &gopdf.Rect{W: w, H: h}); err != nil {
+		d.imageFailures++
+		return false
+	}
+	d.y += h + 4
+	return true
+}
+
+// bytes finishes the document.
+func (d *pdfDoc) bytes() ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := d.p.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("pdf: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// sendPDF answers with a finished document as an attachment named filename.
+func sendPDF(c *fiber.Ctx, d *pdfDoc, filename string) error {
+	data, err := d.bytes()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, attachmentName(filename))
+	return c.Send(data)
+}
+
+// attachmentName is a Content-Disposition for a download: an ASCII fallback and the UTF-8 name.
+func attachmentName(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, pathEscapeUTF8(name))
+}
+
+func pathEscapeUTF8(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
