@@ -34,6 +34,7 @@ type config struct {
 	PushBodyLimit  int
 	Retention      time.Duration
 	CoverageBuffer float64
+	PDFFont        string
 	MaxPhotoBytes  int
 	UploadExpiry   time.Duration
 	Verdict        models.VerdictThresholds
@@ -68,6 +69,7 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "33554432", "largest sync push body in bytes", intSetting(&c.PushBodyLimit)},
 		{"FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "100", "a patrol covers the part of its area within this many metres of its track", floatSetting(&c.CoverageBuffer)},
 		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
+		{"FIELDSYNC_PDF_FONT", "pdf-font", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "TrueType font with Chinese glyphs for PDF reports (Debian: fonts-droid-fallback)", str(&c.PDFFont)},
 	}, photoSettings(c)...)
 }
 

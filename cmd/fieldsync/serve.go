@@ -54,6 +54,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
+	sc.PDFFont = cfg.PDFFont
 	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Log: log, Config: sc})
 	if err != nil {
 		return err
