@@ -210,52 +210,39 @@ func findingCells(it *findingReportItem, r *storage.FindingReportRow, cells []re
 	cells[15], cells[16] = timeCell(&r.CreatedAt), timeCell(r.ClosedAt)
 }
 
-// exportFindings streams the finding report as CSV or XLSX (first batch read before the body
+// exportFindings streams the finding report as CSV or XLSX (the query opened before the body
 // starts, as exportVisits).
 func (s *Server) exportFindings(c *fiber.Ctx, f storage.FindingReportFilter, format string, now time.Time) error {
-	limit := f.Limit
-	first := f
-	first.Limit = storage.ExportVisitBatch
-	if limit > 0 {
-		first.Limit = min(limit, storage.ExportVisitBatch)
-	}
-	rows, err := s.store.ReportFindings(c.UserContext(), first)
+	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	exp, err := s.store.ExportFindings(ctx, f)
 	if err != nil {
+		cancel()
 		return err
 	}
-	more := len(rows) == first.Limit && limit != len(rows)
-	if more {
-		f.After = &rows[len(rows)-1].Key
-		if limit > 0 {
-			f.Limit = limit - len(rows)
-		}
-	}
-	s.streamExport(c, "findings", format, func(ctx context.Context, w io.Writer) error {
+	s.streamExport(c, "findings", format, func(w io.Writer) error {
+		defer cancel()
+		defer exp.Close()
 		tw, err := newTable(format, w, "Findings", findingColumns)
 		if err != nil {
 			return err
 		}
 		cells := make([]reportCell, len(findingColumns))
-		emit := func(b []storage.FindingReportRow) error {
-			for i := range b {
-				it := newFindingReportItem(&b[i], now)
-				findingCells(&it, &b[i], cells)
+		for {
+			batch, err := exp.Next(ctx)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				return tw.close()
+			}
+			for i := range batch {
+				it := newFindingReportItem(&batch[i], now)
+				findingCells(&it, &batch[i], cells)
 				if err := tw.row(cells); err != nil {
 					return err
 				}
 			}
-			return nil
 		}
-		if err := emit(rows); err != nil {
-			return err
-		}
-		rows = nil
-		if more {
-			if err := s.store.ExportFindings(ctx, f, emit); err != nil {
-				return err
-			}
-		}
-		return tw.close()
 	})
 	return nil
 }
@@ -298,7 +285,7 @@ func (s *Server) reportFindingUnits(c *fiber.Ctx, f storage.FindingReportFilter,
 	if format == formatJSON {
 		return c.JSON(fiber.Map{"units": units})
 	}
-	s.streamExport(c, "findings-by-unit", format, func(_ context.Context, w io.Writer) error {
+	s.streamExport(c, "findings-by-unit", format, func(w io.Writer) error {
 		tw, err := newTable(format, w, "Units", findingUnitColumns)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -66,28 +67,19 @@ func visitCells(r *storage.VisitReportRow, cells []reportCell) {
 	cells[14], cells[15], cells[16] = intCell(len(r.PhotoIDs)), textCell(links(photoURL)), textCell(links(thumbnailURL))
 }
 
-// exportVisits streams the visit report as CSV, XLSX or GeoJSON. The first batch is read before
-// the response starts, so a failing query is still a problem+json; the rest is read in keyset
-// batches while the body is written (c.Context().SetBodyStreamWriter), so memory stays flat.
+// exportVisits streams the visit report as CSV, XLSX or GeoJSON: one query opened before the
+// response starts (so a failing query is still a problem+json), read in batches while the body is
+// written (c.Context().SetBodyStreamWriter), so memory stays flat.
 func (s *Server) exportVisits(c *fiber.Ctx, f storage.VisitReportFilter, format string) error {
-	limit := f.Limit
-	first := f
-	first.Limit = storage.ExportVisitBatch
-	if limit > 0 {
-		first.Limit = min(limit, storage.ExportVisitBatch)
-	}
-	rows, err := s.store.ReportVisits(c.UserContext(), first)
+	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	exp, err := s.store.ExportVisits(ctx, f)
 	if err != nil {
+		cancel()
 		return err
 	}
-	more := len(rows) == first.Limit && limit != len(rows)
-	if more {
-		f.After = &rows[len(rows)-1].Key
-		if limit > 0 {
-			f.Limit = limit - len(rows)
-		}
-	}
-	s.streamExport(c, "visits", format, func(ctx context.Context, w io.Writer) error {
+	s.streamExport(c, "visits", format, func(w io.Writer) error {
+		defer cancel()
+		defer exp.Close()
 		var emit func([]storage.VisitReportRow) error
 		var finish func() error
 		if format == formatGeoJSON {
@@ -110,16 +102,18 @@ func (s *Server) exportVisits(c *fiber.Ctx, f storage.VisitReportFilter, format 
 			}
 			finish = tw.close
 		}
-		if err := emit(rows); err != nil {
-			return err
-		}
-		rows = nil
-		if more {
-			if err := s.store.ExportVisits(ctx, f, emit); err != nil {
+		for {
+			batch, err := exp.Next(ctx)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				return finish()
+			}
+			if err := emit(batch); err != nil {
 				return err
 			}
 		}
-		return finish()
 	})
 	return nil
 }
@@ -127,7 +121,7 @@ func (s *Server) exportVisits(c *fiber.Ctx, f storage.VisitReportFilter, format 
 // streamExport sets the export's headers and streams its body with write. An error once the body
 // has started cannot change the status any more: it is logged and the body ends short (CSV and
 // GeoJSON then lack their last lines, an XLSX is not a valid zip), which the client notices.
-func (s *Server) streamExport(c *fiber.Ctx, what, format string, write func(ctx context.Context, w io.Writer) error) {
+func (s *Server) streamExport(c *fiber.Ctx, what, format string, write func(w io.Writer) error) {
 	ctype, ext := mimeCSV, "csv"
 	switch format {
 	case formatXLSX:
@@ -140,10 +134,12 @@ func (s *Server) streamExport(c *fiber.Ctx, what, format string, write func(ctx 
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	reqID, _ := c.Locals(localRequestID).(string)
+	// The server's write timeout is one deadline for the whole response; a long export pushes it
+	// forward as it makes progress, so only a client that stops reading for that long is cut off.
+	dw := &deadlineWriter{conn: c.Context().Conn(), timeout: c.App().Config().WriteTimeout}
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
-		defer cancel()
-		err := write(ctx, bw)
+		dw.w = bw
+		err := write(dw)
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -151,6 +147,27 @@ func (s *Server) streamExport(c *fiber.Ctx, what, format string, write func(ctx 
 			s.log.Error("export ended early", "request_id", reqID, "export", what, "format", format, "error", err.Error())
 		}
 	})
+}
+
+// deadlineWriter moves the connection's write deadline timeout past now (at most once a second)
+// before each write.
+type deadlineWriter struct {
+	w       io.Writer
+	conn    net.Conn
+	timeout time.Duration
+	next    time.Time
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if d.conn != nil && d.timeout > 0 {
+		if now := time.Now(); now.After(d.next) {
+			if err := d.conn.SetWriteDeadline(now.Add(d.timeout)); err != nil {
+				return 0, err
+			}
+			d.next = now.Add(time.Second)
+		}
+	}
+	return d.w.Write(p)
 }
 
 // geoJSONWriter writes an RFC 7946 FeatureCollection, one Feature per visit: the patrol track as

@@ -143,6 +143,7 @@ func findingWhere(f FindingReportFilter, a *sqlArgs) (where []string, lights *li
 	return where, lights
 }
 
+// findingReportQuery builds the report's SELECT (one page, or one batch of an export).
 func findingReportQuery(f FindingReportFilter) (string, []any) {
 	var a sqlArgs
 	where, _ := findingWhere(f, &a)
@@ -162,37 +163,28 @@ func findingReportQuery(f FindingReportFilter) (string, []any) {
 	return q, a
 }
 
-func (s *Store) findingBatch(ctx context.Context, f FindingReportFilter, names *reportNames) ([]FindingReportRow, error) {
-	q, args := findingReportQuery(f)
-	rows, err := s.raw(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("storage: finding report: %w", classify(err))
+func scanFindingRow(rows *sql.Rows, r *FindingReportRow) error {
+	*r = FindingReportRow{}
+	var kind, path string
+	var visit, region uuid.NullUUID
+	var closed, site sql.NullString
+	if err := rows.Scan(&r.ID, &visit, &kind, &r.Status, &region, &path, &r.Severity, &r.Category, &r.Description,
+		&r.ResponsibleUnit, &r.ResponsiblePerson, &r.Deadline, &r.CreatedAt, &closed, &site); err != nil {
+		return fmt.Errorf("storage: finding report: %w", classify(err))
 	}
-	defer rows.Close()
-	var out []FindingReportRow
-	for rows.Next() {
-		var r FindingReportRow
-		var kind, path string
-		var visit, region uuid.NullUUID
-		var closed, site sql.NullString
-		if err := rows.Scan(&r.ID, &visit, &kind, &r.Status, &region, &path, &r.Severity, &r.Category, &r.Description,
-			&r.ResponsibleUnit, &r.ResponsiblePerson, &r.Deadline, &r.CreatedAt, &closed, &site); err != nil {
-			return nil, fmt.Errorf("storage: finding report: %w", classify(err))
+	r.Kind, r.VisitID, r.RegionID = models.Kind(kind), nullUUID(visit), nullUUID(region)
+	r.CountyID, r.TownshipID = regionPathIDs(path)
+	r.SiteID = parseNullUUID(site)
+	if closed.Valid {
+		if t, err := time.Parse(time.RFC3339Nano, closed.String); err == nil {
+			r.ClosedAt = &t
 		}
-		r.Kind, r.VisitID, r.RegionID = models.Kind(kind), nullUUID(visit), nullUUID(region)
-		r.CountyID, r.TownshipID = regionPathIDs(path)
-		r.SiteID = parseNullUUID(site)
-		if closed.Valid {
-			if t, err := time.Parse(time.RFC3339Nano, closed.String); err == nil {
-				r.ClosedAt = &t
-			}
-		}
-		r.Key = FindingKey{Closed: r.Status == models.FindingClosed, Deadline: r.Deadline, ID: r.ID}
-		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: finding report: %w", classify(err))
-	}
+	r.Key = FindingKey{Closed: r.Status == models.FindingClosed, Deadline: r.Deadline, ID: r.ID}
+	return nil
+}
+
+func (s *Store) resolveFindingNames(ctx context.Context, names *reportNames, out []FindingReportRow) error {
 	w := names.wants()
 	for i := range out {
 		names.region(w, out[i].CountyID)
@@ -200,7 +192,7 @@ func (s *Store) findingBatch(ctx context.Context, f FindingReportFilter, names *
 		names.site(w, out[i].SiteID)
 	}
 	if err := names.load(ctx, s, w); err != nil {
-		return nil, err
+		return err
 	}
 	for i := range out {
 		r := &out[i]
@@ -214,45 +206,93 @@ func (s *Store) findingBatch(ctx context.Context, f FindingReportFilter, names *
 			r.Site = names.sites[*r.SiteID]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // ReportFindings returns one page of the finding report: at most f.Limit rows after f.After.
 func (s *Store) ReportFindings(ctx context.Context, f FindingReportFilter) ([]FindingReportRow, error) {
-	return s.findingBatch(ctx, f, newReportNames())
+	q, args := findingReportQuery(f)
+	rows, err := s.raw(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: finding report: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []FindingReportRow
+	for rows.Next() {
+		var r FindingReportRow
+		if err := scanFindingRow(rows, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: finding report: %w", classify(err))
+	}
+	return out, s.resolveFindingNames(ctx, newReportNames(), out)
 }
 
-// ExportFindings calls fn with every finding of the report in order, in keyset batches (f.Limit
-// caps the rows; 0 = all). fn must not keep a batch.
-func (s *Store) ExportFindings(ctx context.Context, f FindingReportFilter, fn func([]FindingReportRow) error) error {
-	names := newReportNames()
-	left := f.Limit
-	for {
-		f.Limit = ExportVisitBatch
-		if left > 0 {
-			f.Limit = min(left, ExportVisitBatch)
-		}
-		rows, err := s.findingBatch(ctx, f, names)
-		if err != nil {
-			return err
-		}
-		if len(rows) > 0 {
-			if err := fn(rows); err != nil {
-				return err
-			}
-			key := rows[len(rows)-1].Key
-			f.After = &key
-		}
-		if left > 0 {
-			if left -= len(rows); left == 0 {
-				return nil
-			}
-		}
-		if len(rows) < f.Limit {
-			return nil
-		}
-	}
+// FindingExport is an export of the finding report read in keyset batches, as VisitExport.
+type FindingExport struct {
+	s       *Store
+	f       FindingReportFilter
+	names   *reportNames
+	left    int // rows still to read when capped; -1 = all
+	pending []FindingReportRow
+	done    bool
 }
+
+// ExportFindings starts an export of every finding matching f (f.After ignored; f.Limit > 0
+// caps the rows). It reads the first batch at once, so a failing query shows here.
+func (s *Store) ExportFindings(ctx context.Context, f FindingReportFilter) (*FindingExport, error) {
+	e := &FindingExport{s: s, f: f, names: newReportNames(), left: -1}
+	if f.Limit > 0 {
+		e.left = f.Limit
+	}
+	e.f.After = nil
+	first, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.pending = first
+	return e, nil
+}
+
+func (e *FindingExport) read(ctx context.Context) ([]FindingReportRow, error) {
+	if e.done || e.left == 0 {
+		return nil, nil
+	}
+	e.f.Limit = ExportVisitBatch
+	if e.left > 0 {
+		e.f.Limit = min(e.left, ExportVisitBatch)
+	}
+	out, err := e.s.ReportFindings(ctx, e.f)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) < e.f.Limit {
+		e.done = true
+	}
+	if e.left > 0 {
+		e.left -= len(out)
+	}
+	if len(out) > 0 {
+		e.f.After = &out[len(out)-1].Key
+	}
+	return out, nil
+}
+
+// Next returns the next batch of findings, none at the end.
+func (e *FindingExport) Next(ctx context.Context) ([]FindingReportRow, error) {
+	if e.pending != nil {
+		b := e.pending
+		e.pending = nil
+		return b, nil
+	}
+	return e.read(ctx)
+}
+
+// Close ends the export (nothing is held between batches).
+func (e *FindingExport) Close() error { return nil }
 
 // FindingUnitRow counts the findings of one responsible unit.
 type FindingUnitRow struct {

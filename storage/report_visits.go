@@ -70,7 +70,11 @@ type VisitReportRow struct {
 // visitTimeExpr must match the expression indexes of migration 00004 verbatim.
 const visitTimeExpr = `fieldsync_time(r.data->>'started_at')`
 
-// visitReportQuery builds the report's SELECT for f. Names are resolved afterwards (reportNames).
+// visitReportQuery builds the report's SELECT for f (one page, or one batch of an export). Each
+// visit's findings and photos are counted in a LATERAL subquery: one probe of records_parent_idx
+// per row, whatever the filters (a join of counts aggregated over every visit made the planner
+// sort whole rows and ran several times slower on a million visits). Names are resolved
+// afterwards (reportNames).
 func visitReportQuery(f VisitReportFilter) (string, []any) {
 	var a sqlArgs
 	today := a.add(f.Today)
@@ -81,6 +85,12 @@ func visitReportQuery(f VisitReportFilter) (string, []any) {
 	}
 	if path != "" {
 		where = append(where, `r.region_path LIKE `+a.add(likePrefix(path))+` ESCAPE '\'`)
+		// The same, said as an equality the county and township indexes serve in the list's order.
+		if county, township := regionPathIDs(path); township != nil {
+			where = append(where, `split_part(r.region_path, '/', 4) = `+a.add(township.String()))
+		} else if county != nil {
+			where = append(where, `split_part(r.region_path, '/', 3) = `+a.add(county.String()))
+		}
 	}
 	if len(f.Scope.Kinds) > 0 {
 		kinds := make([]string, len(f.Scope.Kinds))
@@ -137,19 +147,19 @@ func visitReportQuery(f VisitReportFilter) (string, []any) {
 		where = append(where, `(`+visitTimeExpr+`, r.id) `+cmp+` (`+a.add(f.After.StartedAt)+`::timestamptz, `+
 			a.add(f.After.ID.String())+`::uuid)`)
 	}
-	q := `SELECT r.id, r.kind, r.status, r.region_id, r.region_path, r.data->>'site_id', r.data->>'inspector_id',
-			CASE WHEN isfinite(t.at) THEN t.at END, r.data->>'ended_at',
-			(r.data->'position'->>'lat')::float8, (r.data->'position'->>'lon')::float8,
-			vl.level, c.findings, c.overdue, coalesce(c.photos, '')
-		FROM records r
-		CROSS JOIN LATERAL (SELECT ` + visitTimeExpr + ` AS at) t
-		LEFT JOIN visit_location vl ON vl.visit_id = r.id
-		CROSS JOIN LATERAL (
-			SELECT count(*) FILTER (WHERE ch.type = 'finding') AS findings,
+	counts := `SELECT count(*) FILTER (WHERE ch.type = 'finding') AS findings,
 				count(*) FILTER (WHERE ch.type = 'finding' AND ch.status <> 'closed' AND ` + overdueDeadline("ch", today) + `) AS overdue,
 				string_agg(ch.id::text, ',' ORDER BY ch.created_at, ch.id) FILTER (WHERE ch.type = 'photo') AS photos
-			FROM records ch
-			WHERE ch.parent_id = r.id AND ch.deleted_at IS NULL AND ch.type IN ('finding', 'photo')) c
+			FROM records ch`
+	children := `CROSS JOIN LATERAL (` + counts + `
+			WHERE ch.parent_id = r.id AND ch.deleted_at IS NULL AND ch.type IN ('finding', 'photo')) c`
+	q := `SELECT r.id, r.kind, r.status, r.region_id, r.region_path, r.data->>'site_id', r.data->>'inspector_id',
+			r.data->>'started_at', r.data->>'ended_at',
+			(r.data->'position'->>'lat')::float8, (r.data->'position'->>'lon')::float8,
+			vl.level, coalesce(c.findings, 0), coalesce(c.overdue, 0), coalesce(c.photos, '')
+		FROM records r
+		LEFT JOIN visit_location vl ON vl.visit_id = r.id
+		` + children + `
 		WHERE ` + strings.Join(where, "\n\t\t  AND ") + `
 		ORDER BY ` + visitTimeExpr + ` ` + dir + `, r.id ` + dir + `
 		LIMIT ` + a.add(f.Limit)
@@ -163,16 +173,13 @@ func overdueDeadline(alias, today string) string {
 	return d + ` ~ '^\d{4}-\d\d-\d\d$' AND ` + d + ` < ` + today
 }
 
-// scanVisitReport reads the rows of visitReportQuery, calling fn with each (the row is reused:
-// fn must copy what it keeps).
-func scanVisitReport(rows *sql.Rows, fn func(*VisitReportRow) error) error {
-	defer rows.Close()
-	var row VisitReportRow
-	for rows.Next() {
+// scanVisitRow reads the current row of visitReportQuery into row (its PhotoIDs slice reused).
+func scanVisitRow(rows *sql.Rows, row *VisitReportRow) error {
+	row.County, row.Township, row.Inspector, row.Site = "", "", "", ReportSite{}
+	{
 		var kind, path, photos string
 		var region uuid.NullUUID
-		var site, inspector, ended, level sql.NullString
-		var started sql.NullTime
+		var site, inspector, started, ended, level sql.NullString
 		var lat, lon sql.NullFloat64
 		if err := rows.Scan(&row.ID, &kind, &row.Status, &region, &path, &site, &inspector, &started, &ended,
 			&lat, &lon, &level, &row.Findings, &row.Overdue, &photos); err != nil {
@@ -184,10 +191,13 @@ func scanVisitReport(rows *sql.Rows, fn func(*VisitReportRow) error) error {
 		row.SiteID, row.InspectorID = parseNullUUID(site), parseNullUUID(inspector)
 		row.StartedAt, row.EndedAt = nil, nil
 		row.Key = VisitKey{StartedAt: "-infinity", ID: row.ID}
+		// fieldsync_time's reading, done here: an RFC 3339 time, else -infinity (sorted last).
 		if started.Valid {
-			t := started.Time.UTC()
-			row.StartedAt = &t
-			row.Key.StartedAt = t.Format(time.RFC3339Nano)
+			if t, err := time.Parse(time.RFC3339Nano, started.String); err == nil {
+				t = t.UTC()
+				row.StartedAt = &t
+				row.Key.StartedAt = t.Format(time.RFC3339Nano)
+			}
 		}
 		if ended.Valid {
 			if t, err := time.Parse(time.RFC3339Nano, ended.String); err == nil {
@@ -208,12 +218,6 @@ func scanVisitReport(rows *sql.Rows, fn func(*VisitReportRow) error) error {
 				}
 			}
 		}
-		if err := fn(&row); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("storage: visit report: %w", classify(err))
 	}
 	return nil
 }
@@ -229,26 +233,8 @@ func parseNullUUID(s sql.NullString) *uuid.UUID {
 	return &id
 }
 
-func cloneVisitRow(r *VisitReportRow) VisitReportRow {
-	c := *r
-	c.PhotoIDs = append([]uuid.UUID(nil), r.PhotoIDs...)
-	return c
-}
-
-// visitBatch runs one keyset batch of the report and resolves its names.
-func (s *Store) visitBatch(ctx context.Context, f VisitReportFilter, names *reportNames) ([]VisitReportRow, error) {
-	q, args := visitReportQuery(f)
-	rows, err := s.raw(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("storage: visit report: %w", classify(err))
-	}
-	out := make([]VisitReportRow, 0, min(f.Limit, 1024))
-	if err := scanVisitReport(rows, func(r *VisitReportRow) error {
-		out = append(out, cloneVisitRow(r))
-		return nil
-	}); err != nil {
-		return nil, err
-	}
+// resolve fills the names of rows, fetching the ids names does not know yet.
+func (s *Store) resolveVisitNames(ctx context.Context, names *reportNames, out []VisitReportRow) error {
 	w := names.wants()
 	for i := range out {
 		r := &out[i]
@@ -258,7 +244,7 @@ func (s *Store) visitBatch(ctx context.Context, f VisitReportFilter, names *repo
 		names.site(w, r.SiteID)
 	}
 	if err := names.load(ctx, s, w); err != nil {
-		return nil, err
+		return err
 	}
 	for i := range out {
 		r := &out[i]
@@ -275,46 +261,111 @@ func (s *Store) visitBatch(ctx context.Context, f VisitReportFilter, names *repo
 			r.Site = names.sites[*r.SiteID]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // ReportVisits returns one page of the visit report: at most f.Limit rows after f.After.
 func (s *Store) ReportVisits(ctx context.Context, f VisitReportFilter) ([]VisitReportRow, error) {
-	return s.visitBatch(ctx, f, newReportNames())
+	q, args := visitReportQuery(f)
+	rows, err := s.raw(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: visit report: %w", classify(err))
+	}
+	defer rows.Close()
+	out := make([]VisitReportRow, 0, min(f.Limit, 1024))
+	for rows.Next() {
+		var r VisitReportRow
+		if err := scanVisitRow(rows, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: visit report: %w", classify(err))
+	}
+	if err := s.resolveVisitNames(ctx, newReportNames(), out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ExportVisitBatch is how many visits one query of an export reads.
 const ExportVisitBatch = 2000
 
-// ExportVisits calls fn with every visit of the report in order, in keyset batches of
-// ExportVisitBatch (f.After and f.Limit are where it starts and the most rows it returns; 0 = all),
-// so memory stays flat however many rows match. fn gets one batch at a time and must not keep it.
-func (s *Store) ExportVisits(ctx context.Context, f VisitReportFilter, fn func([]VisitReportRow) error) error {
-	names := newReportNames()
-	left := f.Limit
-	for {
-		f.Limit = ExportVisitBatch
-		if left > 0 {
-			f.Limit = min(left, ExportVisitBatch)
-		}
-		rows, err := s.visitBatch(ctx, f, names)
-		if err != nil {
-			return err
-		}
-		if len(rows) > 0 {
-			if err := fn(rows); err != nil {
-				return err
-			}
-			key := rows[len(rows)-1].Key
-			f.After = &key
-		}
-		if left > 0 {
-			if left -= len(rows); left == 0 {
-				return nil
-			}
-		}
-		if len(rows) < f.Limit {
-			return nil
-		}
-	}
+// VisitExport is an export of the visit report being read in keyset batches of
+// ExportVisitBatch, each a query of its own, so memory stays flat however many rows match and
+// no connection is held while the client reads.
+type VisitExport struct {
+	s       *Store
+	f       VisitReportFilter
+	names   *reportNames
+	left    int // rows still to read when capped; -1 = all
+	pending []VisitReportRow
+	done    bool
 }
+
+// ExportVisits starts an export of every visit matching f (f.After ignored; f.Limit > 0 caps
+// the rows). It reads the first batch at once, so a failing query shows here.
+func (s *Store) ExportVisits(ctx context.Context, f VisitReportFilter) (*VisitExport, error) {
+	e := &VisitExport{s: s, f: f, names: newReportNames(), left: -1}
+	if f.Limit > 0 {
+		e.left = f.Limit
+	}
+	e.f.After = nil
+	first, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.pending = first
+	return e, nil
+}
+
+func (e *VisitExport) read(ctx context.Context) ([]VisitReportRow, error) {
+	if e.done || e.left == 0 {
+		return nil, nil
+	}
+	e.f.Limit = ExportVisitBatch
+	if e.left > 0 {
+		e.f.Limit = min(e.left, ExportVisitBatch)
+	}
+	q, args := visitReportQuery(e.f)
+	rows, err := e.s.raw(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: visit export: %w", classify(err))
+	}
+	defer rows.Close()
+	out := make([]VisitReportRow, 0, e.f.Limit)
+	for rows.Next() {
+		var r VisitReportRow
+		if err := scanVisitRow(rows, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: visit export: %w", classify(err))
+	}
+	if len(out) < e.f.Limit {
+		e.done = true
+	}
+	if e.left > 0 {
+		e.left -= len(out)
+	}
+	if len(out) > 0 {
+		e.f.After = &out[len(out)-1].Key
+	}
+	return out, e.s.resolveVisitNames(ctx, e.names, out)
+}
+
+// Next returns the next batch of visits, none at the end.
+func (e *VisitExport) Next(ctx context.Context) ([]VisitReportRow, error) {
+	if e.pending != nil {
+		b := e.pending
+		e.pending = nil
+		return b, nil
+	}
+	return e.read(ctx)
+}
+
+// Close ends the export (nothing is held between batches).
+func (e *VisitExport) Close() error { return nil }

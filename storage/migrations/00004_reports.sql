@@ -21,7 +21,13 @@ $$;
 -- The visit list's order (started_at, id) and its keyset cursor; also the period filter.
 CREATE INDEX records_visit_started_idx ON records (fieldsync_time(data->>'started_at'), id)
     WHERE type = 'visit' AND deleted_at IS NULL;
--- Filters that pick few visits out of many, each followed by the list's order.
+-- Filters that pick few visits out of many, each followed by the list's order: a county or a
+-- township (the county and township ids are the 3rd and 4th parts of region_path, so a county
+-- supervisor's whole scope walks its own index in order), a site, an inspector.
+CREATE INDEX records_visit_county_idx ON records (split_part(region_path, '/', 3), fieldsync_time(data->>'started_at'), id)
+    WHERE type = 'visit' AND deleted_at IS NULL;
+CREATE INDEX records_visit_township_idx ON records (split_part(region_path, '/', 4), fieldsync_time(data->>'started_at'), id)
+    WHERE type = 'visit' AND deleted_at IS NULL;
 CREATE INDEX records_visit_site_idx ON records ((data->>'site_id'), fieldsync_time(data->>'started_at'), id)
     WHERE type = 'visit' AND deleted_at IS NULL;
 CREATE INDEX records_visit_inspector_idx ON records ((data->>'inspector_id'), fieldsync_time(data->>'started_at'), id)
@@ -38,5 +44,7 @@ DROP INDEX records_finding_deadline_idx;
 DROP INDEX records_finding_open_idx;
 DROP INDEX records_visit_inspector_idx;
 DROP INDEX records_visit_site_idx;
+DROP INDEX records_visit_township_idx;
+DROP INDEX records_visit_county_idx;
 DROP INDEX records_visit_started_idx;
 DROP FUNCTION fieldsync_time(text);
