@@ -162,10 +162,14 @@ func (s *Store) FinishUpload(ctx context.Context, id uuid.UUID, state, failure s
 
 // ExpiredUploads lists receiving uploads whose expiry passed, oldest first.
 func (s *Store) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]Upload, error) {
-	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+uploadCols+` FROM uploads WHERE state = 'receiving' AND expires_at < $1
-		ORDER BY expires_at LIMIT $2`, now, limit)
+	return s.queryUploads(ctx, "expired uploads", `SELECT `+uploadCols+` FROM uploads WHERE state = 'receiving'
+		AND expires_at < $1 ORDER BY expires_at LIMIT $2`, now, limit)
+}
+
+func (s *Store) queryUploads(ctx context.Context, what, query string, args ...any) ([]Upload, error) {
+	rows, err := s.raw(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: expired uploads: %w", classify(err))
+		return nil, fmt.Errorf("storage: %s: %w", what, classify(err))
 	}
 	defer rows.Close()
 	var out []Upload
@@ -212,19 +216,6 @@ func (s *Store) KnownPartKeys(ctx context.Context, keys []string) (map[string]bo
 // StuckUploads lists receiving uploads that hold every byte but were not finished (the finishing
 // step failed, e.g. the blob store was down) and have not moved since before.
 func (s *Store) StuckUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error) {
-	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+uploadCols+` FROM uploads WHERE state = 'receiving'
+	return s.queryUploads(ctx, "stuck uploads", `SELECT `+uploadCols+` FROM uploads WHERE state = 'receiving'
 		AND upload_offset = length AND updated_at < $1 ORDER BY updated_at LIMIT $2`, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: stuck uploads: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []Upload
-	for rows.Next() {
-		u, err := scanUpload(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, classify(rows.Err())
 }

@@ -55,15 +55,9 @@ func photoAttach(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	if len(ve.Errors) > 0 {
 		return nil, nil, rejectInvalid(&ve)
 	}
-	visit, rj, err := w.liveRecord(models.TypeVisit, a.VisitID)
+	visit, err := w.liveVisitOf(a.VisitID)
 	if err != nil {
 		return nil, nil, err
-	}
-	if rj != nil {
-		if rj.Field == "id" {
-			rj.Field = "visit_id"
-		}
-		return nil, nil, rj
 	}
 	if a.FindingID != nil {
 		f, err := w.Record(models.TypeFinding, *a.FindingID)

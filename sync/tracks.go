@@ -62,15 +62,9 @@ func trackAppend(w *Work, m Mutation, bufferM float64) (*models.EntityRef, []uui
 	if *a.Chunk < 0 || *a.Chunk > models.MaxTrackChunk {
 		return nil, nil, reject("out_of_range", "chunk", "chunk numbers run from 0 to %d", models.MaxTrackChunk)
 	}
-	visit, rj, err := w.liveRecord(models.TypeVisit, a.VisitID)
+	visit, err := w.liveVisitOf(a.VisitID)
 	if err != nil {
 		return nil, nil, err
-	}
-	if rj != nil {
-		if rj.Field == "id" {
-			rj.Field = "visit_id"
-		}
-		return nil, nil, rj
 	}
 	if visit.Kind != models.KindFirePatrol {
 		return nil, nil, reject("invalid_kind", "visit_id", "tracks belong to fire_patrol visits; this visit is %s", visit.Kind)

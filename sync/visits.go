@@ -232,6 +232,22 @@ func (w *Work) liveRecord(typ string, id uuid.UUID) (*models.Record, *Reject, er
 	return &cp, nil, nil
 }
 
+// liveVisitOf loads the visit a mutation names in its visit_id as liveRecord does; a *Reject
+// (naming visit_id) comes back as the error.
+func (w *Work) liveVisitOf(id uuid.UUID) (*models.Record, error) {
+	visit, rj, err := w.liveRecord(models.TypeVisit, id)
+	if err != nil {
+		return nil, err
+	}
+	if rj != nil {
+		if rj.Field == "id" {
+			rj.Field = "visit_id"
+		}
+		return nil, rj
+	}
+	return visit, nil
+}
+
 // liveRecordOf reads {"id": …} from a mutation's arguments and loads that record as liveRecord
 // does; a *Reject comes back as the error.
 func (w *Work) liveRecordOf(typ string, args json.RawMessage) (*models.Record, error) {
