@@ -12,12 +12,15 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/signintech/gopdf"
+	"golang.org/x/image/font/gofont/goregular"
 )
 
 // Printable reports (the visit report and the monthly dispatch) are PDFs in Chinese, typeset with
 // a CJK TrueType font from the machine: Config.PDFFont (FIELDSYNC_PDF_FONT), by default the one
 // Debian's fonts-droid-fallback package installs. gopdf embeds the subset of glyphs a document
-// uses, so a report is tens of kilobytes plus its photos.
+// uses, so a report is tens of kilobytes plus its photos. CJK fallback fonts such as Droid Sans
+// Fallback carry no Latin letters or digits, so those are set in Go Regular (built into the binary
+// by golang.org/x/image), run by run.
 
 // DefaultPDFFont is where Debian's fonts-droid-fallback puts DroidSansFallbackFull.ttf.
 const DefaultPDFFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
@@ -87,9 +90,23 @@ type pdfDoc struct {
 	defaultSize   float64
 	lineGap       float64
 	imageFailures int
+	size          float64
+	widths        map[runeSize]float64
 }
 
-const pdfFamily = "cjk"
+type runeSize struct {
+	r    rune
+	size float64
+}
+
+const (
+	pdfFamily      = "cjk"
+	pdfLatinFamily = "latin"
+)
+
+// latinRune says which runes are set in the Latin font: Latin, Greek, Cyrillic and general
+// punctuation; everything else (CJK, full-width punctuation) in the CJK font.
+func latinRune(r rune) bool { return r < 0x2100 }
 
 // newPDF starts a document (landscape for wide tables) with the configured font.
 func (s *Server) newPDF(landscape bool, footer string) (*pdfDoc, error) {
@@ -97,7 +114,7 @@ func (s *Server) newPDF(landscape bool, footer string) (*pdfDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &pdfDoc{margin: 40, footer: footer, defaultSize: 10, lineGap: 1.35}
+	d := &pdfDoc{margin: 40, footer: footer, defaultSize: 10, lineGap: 1.35, widths: map[runeSize]float64{}}
 	size := *gopdf.PageSizeA4
 	if landscape {
 		size = gopdf.Rect{W: size.H, H: size.W}
@@ -106,6 +123,9 @@ func (s *Server) newPDF(landscape bool, footer string) (*pdfDoc, error) {
 	d.p.Start(gopdf.Config{PageSize: size})
 	if err := d.p.AddTTFFontData(pdfFamily, font); err != nil {
 		return nil, fmt.Errorf("pdf font %s: %w", s.cfg.PDFFont, err)
+	}
+	if err := d.p.AddTTFFontData(pdfLatinFamily, goregular.TTF); err != nil {
+		return nil, fmt.Errorf("pdf latin font: %w", err)
 	}
 	d.newPage()
 	return d, nil
@@ -117,13 +137,86 @@ func (d *pdfDoc) newPage() {
 	d.y = d.margin
 	if d.footer != "" {
 		d.font(8)
-		d.p.SetXY(d.margin, d.h-d.margin+12)
-		_ = d.p.Cell(nil, fmt.Sprintf("%s · 第 %d 页", d.footer, d.pages))
+		d.write(d.margin, d.h-d.margin+12, fmt.Sprintf("%s · 第 %d 页", d.footer, d.pages))
 	}
 	d.font(d.defaultSize)
 }
 
-func (d *pdfDoc) font(size float64) { _ = d.p.SetFont(pdfFamily, "", size) }
+func (d *pdfDoc) font(size float64) { d.size = size }
+
+// runeWidth is the advance of r at size in the font it is set in.
+func (d *pdfDoc) runeWidth(r rune, size float64) float64 {
+	k := runeSize{r, size}
+	if w, ok := d.widths[k]; ok {
+		return w
+	}
+	fam := pdfFamily
+	if latinRune(r) {
+		fam = pdfLatinFamily
+	}
+	_ = d.p.SetFont(fam, "", size)
+	w, err := d.p.MeasureTextWidth(string(r))
+	if err != nil {
+		w = size
+	}
+	d.widths[k] = w
+	return w
+}
+
+// wrap breaks s into lines at most width wide at the current size (at a space where a line has
+// one, else anywhere: Chinese has no spaces).
+func (d *pdfDoc) wrap(s string, width float64) []string {
+	var lines []string
+	var cur []rune
+	w, lastSpace := 0.0, -1
+	for _, r := range s {
+		rw := d.runeWidth(r, d.size)
+		if w+rw > width && len(cur) > 0 {
+			cut := len(cur)
+			if lastSpace > 0 {
+				cut = lastSpace + 1
+			}
+			lines = append(lines, strings.TrimRight(string(cur[:cut]), " "))
+			cur = append([]rune{}, cur[cut:]...)
+			w, lastSpace = 0, -1
+			for i, c := range cur {
+				w += d.runeWidth(c, d.size)
+				if c == ' ' {
+					lastSpace = i
+				}
+			}
+		}
+		if r == ' ' {
+			lastSpace = len(cur)
+		}
+		cur = append(cur, r)
+		w += rw
+	}
+	return append(lines, string(cur))
+}
+
+// write sets s at (x, y) at the current size, each run of runes in its font.
+func (d *pdfDoc) write(x, y float64, s string) {
+	runes := []rune(s)
+	for i := 0; i < len(runes); {
+		latin := latinRune(runes[i])
+		j := i
+		w := 0.0
+		for j < len(runes) && latinRune(runes[j]) == latin {
+			w += d.runeWidth(runes[j], d.size)
+			j++
+		}
+		fam := pdfFamily
+		if latin {
+			fam = pdfLatinFamily
+		}
+		_ = d.p.SetFont(fam, "", d.size)
+		d.p.SetXY(x, y)
+		_ = d.p.Cell(nil, string(runes[i:j]))
+		x += w
+		i = j
+	}
+}
 
 // room starts a new page unless height more points fit above the bottom margin.
 func (d *pdfDoc) room(height float64) {
@@ -137,14 +230,9 @@ func (d *pdfDoc) text(s string, size, indent float64) {
 	d.font(size)
 	width := d.w - 2*d.margin - indent
 	for _, para := range strings.Split(s, "\n") {
-		lines, err := d.p.SplitText(para, width)
-		if err != nil || len(lines) == 0 {
-			lines = []string{para}
-		}
-		for _, l := range lines {
+		for _, l := range d.wrap(para, width) {
 			d.room(size * d.lineGap)
-			d.p.SetXY(d.margin+indent, d.y)
-			_ = d.p.Cell(nil, l)
+			d.write(d.margin+indent, d.y, l)
 			d.y += size * d.lineGap
 		}
 	}
@@ -167,17 +255,12 @@ func (d *pdfDoc) fields(pairs [][2]string) {
 	for _, kv := range pairs {
 		d.font(d.defaultSize)
 		width := d.w - 2*d.margin - labelW
-		lines, err := d.p.SplitText(kv[1], width)
-		if err != nil || len(lines) == 0 {
-			lines = []string{kv[1]}
-		}
+		lines := d.wrap(kv[1], width)
 		d.room(d.defaultSize * d.lineGap * float64(min(len(lines), 3)))
-		d.p.SetXY(d.margin, d.y)
-		_ = d.p.Cell(nil, kv[0])
+		d.write(d.margin, d.y, kv[0])
 		for _, l := range lines {
 			d.room(d.defaultSize * d.lineGap)
-			d.p.SetXY(d.margin+labelW, d.y)
-			_ = d.p.Cell(nil, l)
+			d.write(d.margin+labelW, d.y, l)
 			d.y += d.defaultSize * d.lineGap
 		}
 	}
@@ -201,10 +284,7 @@ func (d *pdfDoc) table(header []string, widths []float64, rows [][]string, size 
 		wrapped := make([][]string, len(cells))
 		n := 1
 		for i, c := range cells {
-			ls, err := d.p.SplitText(c, cols[i]-4)
-			if err != nil || len(ls) == 0 {
-				ls = []string{c}
-			}
+			ls := d.wrap(c, cols[i]-4)
 			wrapped[i] = ls
 			n = max(n, len(ls))
 		}
@@ -218,8 +298,7 @@ func (d *pdfDoc) table(header []string, widths []float64, rows [][]string, size 
 		}
 		for i, ls := range wrapped {
 			for j, l := range ls {
-				d.p.SetXY(x+2, d.y+2+float64(j)*line)
-				_ = d.p.Cell(nil, l)
+				d.write(x+2, d.y+2+float64(j)*line, l)
 			}
 			x += cols[i]
 		}

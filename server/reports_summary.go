@@ -20,6 +20,7 @@ func (s *Server) summaryReportRoutes(app *fiber.App, authed fiber.Handler) {
 	supervision := requireRole(models.RoleSupervisor, models.RoleAdmin)
 	app.Get("/v1/reports/summary", authed, supervision, s.summaryReport)
 	app.Get("/v1/reports/dispatch", authed, supervision, s.dispatchReport)
+	app.Get("/v1/reports/visits/:id", authed, s.visitReport)
 }
 
 // maxSummaryDays bounds a summary's period (two years and a day: any two calendar years).
