@@ -25,7 +25,7 @@ import (
 )
 
 // The visit report on a year of the whole city (run only with -bench; generating the data takes
-// a few minutes):
+// about five minutes, or once for good with FIELDSYNC_REPORT_BENCH_DSN naming an empty database):
 //
 //	go test -run '^$' -bench 'ReportVisits' -benchtime 1x -timeout 60m ./server/
 //
@@ -35,13 +35,14 @@ import (
 // with a baseline measured in the same run on the same data, and the ratio between them: the
 // machine is shared, so compare ratios, not seconds.
 //
-//   - BenchmarkReportVisitsExport: GET /v1/reports/visits?format=csv of every visit, over a real
-//     socket, read and discarded by a client in the same process: rows/s and the process's peak
-//     RSS (VmHWM, reset before the export). Baseline: COPY (SELECT the visits' columns in the
-//     report's order) TO STDOUT (FORMAT csv) through the same driver, discarded.
+//   - BenchmarkReportVisitsExport: GET /v1/reports/visits?format=csv (and xlsx) of every visit,
+//     over a real socket, read and discarded by a client in the same process: rows/s and the
+//     process's peak RSS (VmHWM, reset before the export). Baseline: COPY (SELECT the visits' own
+//     columns in the report's order) TO STDOUT (FORMAT csv) through the same driver, discarded
+//     (PostgreSQL runs it as a parallel sequential scan and sort).
 //   - BenchmarkReportVisitsFirstPage: the first JSON page (100 rows) of several filtered lists,
-//     median of 15 requests through the HTTP handler. Baseline: the bare SELECT of the same 100
-//     visit ids (same filters and order, no counts, names or JSON).
+//     median of 15 requests through the HTTP handler (no contract check). Baseline: the bare
+//     SELECT of the same 100 visit ids (same filters and order, no counts, names or JSON).
 
 const benchVisits = 1_000_000
 

@@ -78,8 +78,8 @@ func (s *Server) exportVisits(c *fiber.Ctx, f storage.VisitReportFilter, format 
 		return err
 	}
 	s.streamExport(c, "visits", format, func(w io.Writer) error {
+		defer exp.Close() // after cancel: a batch read ahead stops at once
 		defer cancel()
-		defer exp.Close()
 		var emit func([]storage.VisitReportRow) error
 		var finish func() error
 		if format == formatGeoJSON {
