@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/storage"
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -253,4 +254,39 @@ func loadTracks(t *testing.T, e *reportEnv) map[uuid.UUID][]models.TrackPoint {
 		out[r.ID] = tr.Points
 	}
 	return out
+}
+
+// TestReportVisitsExportClosedEarly stops an export after its first batch, as when the client
+// goes away: Close must end the goroutines reading ahead and the query.
+func TestReportVisitsExportClosedEarly(t *testing.T) {
+	e := newReportEnv(t)
+	if _, err := e.h.store.SQL().ExecContext(e.ctx, `INSERT INTO records (type, id, kind, region_id, region_path, status, version, data)
+		SELECT 'visit', gen_random_uuid(), kind, region_id, region_path, status, 1, data
+		FROM records, generate_series(1, 30) WHERE type = 'visit'`); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := e.h.store.ExportVisits(e.ctx, storage.VisitReportFilter{Today: todayCST(time.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := exp.Next(e.ctx)
+	if err != nil || len(batch) != storage.ExportVisitBatch {
+		t.Fatalf("first batch: %d rows, %v", len(batch), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- exp.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Close did not return")
+	}
+	var busy int
+	if err := e.h.store.SQL().QueryRowContext(e.ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND state = 'active' AND query LIKE '%fieldsync_time%' AND pid <> pg_backend_pid()`).
+		Scan(&busy); err != nil || busy != 0 {
+		t.Fatalf("%d export queries still running (%v)", busy, err)
+	}
 }

@@ -291,11 +291,12 @@ const ExportVisitBatch = 2000
 // on other connections; so the database, the enrichment and the writer work at once, and at most
 // four batches are in memory. It holds up to three connections until Close.
 type VisitExport struct {
-	rows   *sql.Rows
-	cancel context.CancelFunc
-	out    chan visitBatchResult
-	done   chan struct{}
-	ended  bool
+	rows    *sql.Rows
+	cancel  context.CancelFunc
+	out     chan visitBatchResult
+	done    chan struct{} // closed when the filling goroutine ends
+	reading chan struct{} // closed when the reading goroutine ends
+	ended   bool
 }
 
 type visitBatchResult struct {
@@ -316,29 +317,34 @@ func (s *Store) ExportVisits(ctx context.Context, f VisitReportFilter) (*VisitEx
 	}
 	e := &VisitExport{rows: rows, cancel: cancel, out: make(chan visitBatchResult, 1), done: make(chan struct{})}
 	raw := make(chan visitBatchResult, 1)
+	e.reading = make(chan struct{})
 	go func() { // reads batches off the query
+		defer close(e.reading)
 		defer close(raw)
+		send := func(b visitBatchResult) bool {
+			select {
+			case raw <- b:
+				return b.err == nil
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for {
 			batch := make([]VisitReportRow, 0, ExportVisitBatch)
 			for len(batch) < ExportVisitBatch && rows.Next() {
 				batch = append(batch, VisitReportRow{})
 				if err := scanVisitRow(rows, &batch[len(batch)-1]); err != nil {
-					raw <- visitBatchResult{err: err}
+					send(visitBatchResult{err: err})
 					return
 				}
 			}
 			if len(batch) < ExportVisitBatch {
 				if err := rows.Err(); err != nil {
-					raw <- visitBatchResult{err: fmt.Errorf("storage: visit export: %w", classify(err))}
+					send(visitBatchResult{err: fmt.Errorf("storage: visit export: %w", classify(err))})
 					return
 				}
 			}
-			select {
-			case raw <- visitBatchResult{rows: batch}:
-			case <-ctx.Done():
-				return
-			}
-			if len(batch) < ExportVisitBatch {
+			if !send(visitBatchResult{rows: batch}) || len(batch) < ExportVisitBatch {
 				return
 			}
 		}
@@ -403,5 +409,6 @@ func (e *VisitExport) Close() error {
 	for range e.out {
 	}
 	<-e.done
+	<-e.reading
 	return e.rows.Close()
 }
