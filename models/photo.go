@@ -43,7 +43,7 @@ type PhotoExif struct {
 	DirectionDeg *float64   `json:"direction_deg,omitempty"` // GPSImgDirection, 0–360
 	TakenAt      *time.Time `json:"taken_at,omitempty"`      // DateTimeOriginal with OffsetTimeOriginal; UTC+8 assumed when no offset
 	TakenAtLocal string     `json:"taken_at_local,omitempty"`
-	HasOffset    bool       `json:"has_offset,omitempty"` // the offset came from the photo (else assumed)
+	HasOffset    bool       `json:"has_offset,omitempty"`  // the offset came from the photo (else assumed)
 	Orientation  int        `json:"orientation,omitempty"` // 1–8; 0 = not given
 	Make         string     `json:"make,omitempty"`
 	Model        string     `json:"model,omitempty"`
