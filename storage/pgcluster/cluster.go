@@ -163,7 +163,7 @@ func (c *Cluster) DSN(dbname string) string { return dsn(c.password, c.port, dbn
 
 // Done returns a channel that is closed when the postgres process has exited, after Stop or
 // because it died; a server can watch it to fail fast.
-func (c *Cluster) Done() <-chan struct{} { return c.proc.done }
+func (c *Cluster) Done() <-chan struct{} { return c.proc.Done() }
 
 // Stop shuts PostgreSQL down with a fast shutdown (SIGINT, like `pg_ctl stop -m fast`: open
 // transactions are rolled back, a checkpoint is written) and waits until the process has exited.

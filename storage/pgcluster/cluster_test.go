@@ -111,7 +111,7 @@ func TestStartQueryStop(t *testing.T) {
 		t.Errorf("databases named app: %s", got)
 	}
 	if os.Geteuid() == 0 {
-		for _, path := range []string{c.dataDir, fmt.Sprintf("/proc/%d", c.proc.cmd.Process.Pid)} {
+		for _, path := range []string{c.dataDir, fmt.Sprintf("/proc/%d", c.proc.Cmd.Process.Pid)} {
 			if uid, _, err := fileOwner(path); err != nil || uid == 0 {
 				t.Errorf("%s owned by uid %d (%v), want the postgres user", path, uid, err)
 			}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fieldsync/fieldsync/storage/internal/child"
 	"io"
 	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,11 +32,7 @@ const (
 var errPortTaken = errors.New("pgcluster: port already in use")
 
 // proc is a running postgres child process.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the process has exited and been reaped
-	err  error         // the result of Wait; read only after done is closed
-}
+type proc struct{ *child.Proc }
 
 // run starts postgres, retrying with a new free port when the chosen one was taken meanwhile.
 func (c *Cluster) run(ctx context.Context, opts Options, acct account) error {
@@ -99,27 +95,13 @@ func (c *Cluster) runOnce(ctx context.Context, settings map[string]string, acct 
 	return fmt.Errorf("%w; server log %s:\n%s", err, filepath.Join(c.dir, "postgres.log"), logTail)
 }
 
-// launch starts cmd from a goroutine locked to its OS thread for the child's whole life: Linux
-// sends the parent-death signal when the thread that forked the child exits, not the process
-// (go.dev/issue/27505), and Go may end threads.
+// launch starts cmd so that it dies with this process (see child.Launch).
 func launch(cmd *exec.Cmd) (*proc, error) {
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	p, err := child.Launch(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("pgcluster: start postgres: %w", err)
 	}
-	return p, nil
+	return &proc{p}, nil
 }
 
 // waitReady polls with real connections until the server accepts them and reports our data
@@ -131,7 +113,7 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	// can otherwise hang until its timeout).
 	go func() {
 		select {
-		case <-c.proc.done:
+		case <-c.proc.Done():
 			cancel()
 		case <-ctx.Done():
 		}
@@ -144,8 +126,8 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-c.proc.done:
-			return fmt.Errorf("pgcluster: postgres exited during start: %v", c.proc.err)
+		case <-c.proc.Done():
+			return fmt.Errorf("pgcluster: postgres exited during start: %v", c.proc.Err())
 		default:
 		}
 		if ctx.Err() != nil {
@@ -182,27 +164,27 @@ func (c *Cluster) ping(ctx context.Context) error {
 // (immediate shutdown), then SIGKILL, waiting killGraceTime after each, and returns ctx's error.
 func (p *proc) stop(ctx context.Context) error {
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return nil
 	default:
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("pgcluster: stop postgres: %w", err)
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return nil
 	case <-ctx.Done():
 	}
 	for _, sig := range []os.Signal{syscall.SIGQUIT, os.Kill} {
-		_ = p.cmd.Process.Signal(sig)
+		_ = p.Cmd.Process.Signal(sig)
 		select {
-		case <-p.done:
+		case <-p.Done():
 			return fmt.Errorf("pgcluster: stop postgres: fast shutdown interrupted: %w", ctx.Err())
 		case <-time.After(killGraceTime):
 		}
 	}
-	return fmt.Errorf("pgcluster: stop postgres: process %d did not exit: %w", p.cmd.Process.Pid, ctx.Err())
+	return fmt.Errorf("pgcluster: stop postgres: process %d did not exit: %w", p.Cmd.Process.Pid, ctx.Err())
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.

@@ -80,7 +80,7 @@ func TestHelperServer(t *testing.T) {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
 	}
-	fmt.Println("READY", c.proc.cmd.Process.Pid)
+	fmt.Println("READY", c.proc.Cmd.Process.Pid)
 	time.Sleep(time.Minute)
 }
 

@@ -19,13 +19,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fieldsync/fieldsync/storage/internal/child"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -188,7 +188,7 @@ func (s *Server) waitReady() error {
 	p := s.proc
 	go func() { // an exit ends the wait at once
 		select {
-		case <-p.done:
+		case <-p.Done():
 			cancel()
 		case <-ctx.Done():
 		}
@@ -206,8 +206,8 @@ func (s *Server) waitReady() error {
 			return fmt.Errorf("%w: the server on %s refuses our credentials: %v", errPortTaken, s.Endpoint, err)
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("miniotest: minio exited during start: %v", p.err)
+		case <-p.Done():
+			return fmt.Errorf("miniotest: minio exited during start: %v", p.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("miniotest: minio not ready after %s: %v", readyTimeout, err)
 		case <-time.After(20 * time.Millisecond):
@@ -216,43 +216,25 @@ func (s *Server) waitReady() error {
 }
 
 // proc is a running minio process.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the process has exited and been reaped
-	err  error         // the result of Wait; read only after done is closed
-}
+type proc struct{ *child.Proc }
 
-// launch starts cmd from a goroutine locked to its OS thread for the child's whole life: Linux
-// sends the parent-death signal when the thread that forked the child exits, not the process
-// (go.dev/issue/27505), and Go may end threads.
+// launch starts cmd so that it dies with this process (see child.Launch).
 func launch(cmd *exec.Cmd) (*proc, error) {
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	p, err := child.Launch(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("miniotest: start minio: %w", err)
 	}
-	return p, nil
+	return &proc{p}, nil
 }
 
 // kill kills the process group and waits for the exit.
 func (p *proc) kill() error {
-	killGroup(p.cmd.Process)
+	killGroup(p.Cmd.Process)
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return nil
 	case <-time.After(30 * time.Second):
-		return fmt.Errorf("miniotest: minio (pid %d) did not exit after SIGKILL", p.cmd.Process.Pid)
+		return fmt.Errorf("miniotest: minio (pid %d) did not exit after SIGKILL", p.Cmd.Process.Pid)
 	}
 }
 
