@@ -68,7 +68,7 @@ func (w *Work) prefetch(refs []Ref) error {
 		if len(ids) == 0 {
 			continue
 		}
-		recs, err := w.tx.LockRecords(w.ctx, typ, ids)
+		recs, err := w.load(typ, ids)
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (w *Work) Record(typ string, id uuid.UUID) (*models.Record, error) {
 	if w.absent[k] {
 		return nil, nil
 	}
-	recs, err := w.tx.LockRecords(w.ctx, typ, []uuid.UUID{id})
+	recs, err := w.load(typ, []uuid.UUID{id})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +104,17 @@ func (w *Work) Record(typ string, id uuid.UUID) (*models.Record, error) {
 	}
 	w.records[k] = &r
 	return &r, nil
+}
+
+// load reads records for the unit of work. Records a push may write are locked until commit, so
+// concurrent pushes to one record merge one after the other. Sites are only read by mutations
+// (admins change them through their own API): they are read without a lock, or every push naming
+// the same project would wait for the others.
+func (w *Work) load(typ string, ids []uuid.UUID) (map[uuid.UUID]models.Record, error) {
+	if typ == models.TypeSite {
+		return w.tx.GetRecords(w.ctx, typ, ids)
+	}
+	return w.tx.LockRecords(w.ctx, typ, ids)
 }
 
 // Region returns a region by id (nil when it does not exist).
