@@ -55,8 +55,11 @@ func DefaultConfig() Config {
 
 // Deps are what the server needs from the outside.
 type Deps struct {
-	Store    *storage.Store
-	Blob     blob.Store // photo bytes (MinIO or a local directory)
+	Store *storage.Store
+	Blob  blob.Store // photo bytes (MinIO or a local directory)
+	// Uploads is the photo upload service, shared with the thumbnail worker so a finished upload
+	// wakes it at once; nil = the server makes its own from Blob.
+	Uploads  *fsync.Uploads
 	Log      *slog.Logger
 	Config   Config
 	Registry *prometheus.Registry // nil = a fresh registry
@@ -90,7 +93,10 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
 	// A nil Blob is only for tests that list routes without serving them.
-	s.uploads = fsync.NewUploads(s.sync, d.Blob, d.Config.Uploads, d.Log)
+	s.uploads = d.Uploads
+	if s.uploads == nil {
+		s.uploads = fsync.NewUploads(s.sync, d.Blob, d.Config.Uploads, d.Log)
+	}
 	s.metrics, err = newMetrics(d.Registry, d.Store)
 	if err != nil {
 		return nil, err

@@ -55,12 +55,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	sc.PDFFont = cfg.PDFFont
-	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Log: log, Config: sc})
+	// One upload service for the HTTP handlers and the workers: a finished upload wakes the
+	// thumbnail worker at once; uploads finished on other instances are found by its poll.
+	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
+	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc})
 	if err != nil {
 		return err
 	}
 	go janitor(ctx, db.Store, log, cfg.Retention)
-	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
 	go uploads.RunThumbnails(ctx, 30*time.Second)
 	go uploadJanitor(ctx, uploads, log)
 	served := make(chan error, 1)
