@@ -82,40 +82,31 @@ func (s *Store) CountReceivingUploads(ctx context.Context, userID uuid.UUID) (in
 }
 
 // CommitUploadParts records parts already written to the blob store and moves the upload from
-// offset from to from+their size, with the sha256 state after them. It succeeds only if the
-// upload is still receiving at offset from: false means another request moved it first (the
-// caller deletes its parts and answers 409).
+// offset from to from+their size, with the sha256 state after them, in one statement. It succeeds
+// only if the upload is still receiving at offset from: false means another request moved it
+// first (the caller deletes its parts and answers 409).
 func (s *Store) CommitUploadParts(ctx context.Context, id uuid.UUID, from int64, parts []UploadPart, hashState []byte,
 	expires time.Time) (bool, error) {
 	var n int64
-	for _, p := range parts {
+	offsets, sizes, keys := make([]int64, len(parts)), make([]int64, len(parts)), make([]string, len(parts))
+	for i, p := range parts {
 		n += p.Size
+		offsets[i], sizes[i], keys[i] = p.Offset, p.Size, p.Key
 	}
-	ok := false
-	err := s.InTx(ctx, func(tx *Store) error {
-		res, err := tx.raw(ctx).ExecContext(ctx, `UPDATE uploads SET upload_offset = upload_offset + $3, hash_state = $4,
-				expires_at = $5, updated_at = now()
-			WHERE id = $1 AND upload_offset = $2 AND state = 'receiving' AND upload_offset + $3 <= length`,
-			id, from, n, hashState, expires)
-		if err != nil {
-			return classify(err)
-		}
-		if rows, _ := res.RowsAffected(); rows == 0 {
-			return nil
-		}
-		for _, p := range parts {
-			if err := tx.exec(ctx, "insert upload part", `INSERT INTO upload_parts (upload_id, part_offset, size, key)
-				VALUES ($1, $2, $3, $4)`, id, p.Offset, p.Size, p.Key); err != nil {
-				return err
-			}
-		}
-		ok = true
-		return nil
-	})
+	var inserted int
+	err := s.raw(ctx).QueryRowContext(ctx, `WITH moved AS (
+			UPDATE uploads SET upload_offset = upload_offset + $3, hash_state = $4, expires_at = $5, updated_at = now()
+			WHERE id = $1 AND upload_offset = $2 AND state = 'receiving' AND upload_offset + $3 <= length
+			RETURNING id),
+		ins AS (
+			INSERT INTO upload_parts (upload_id, part_offset, size, key)
+			SELECT moved.id, p.o, p.s, p.k FROM moved, unnest($6::bigint[], $7::bigint[], $8::text[]) AS p(o, s, k)
+			RETURNING 1)
+		SELECT count(*) FROM ins`, id, from, n, hashState, expires, offsets, sizes, keys).Scan(&inserted)
 	if err != nil {
-		return false, fmt.Errorf("storage: commit upload parts: %w", err)
+		return false, fmt.Errorf("storage: commit upload parts: %w", classify(err))
 	}
-	return ok, nil
+	return inserted == len(parts) && len(parts) > 0, nil
 }
 
 // UploadParts lists an upload's parts in offset order.
