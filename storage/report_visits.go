@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -286,23 +287,26 @@ const ExportVisitBatch = 2000
 // VisitExport is an export of the visit report being read. The visits come from one query whose
 // rows stream from the server as they are read (pgx buffers no result set; for a whole city the
 // planner sorts a parallel sequential scan, several times faster than walking the index), taken
-// in batches of ExportVisitBatch. Two goroutines work ahead of the caller: one reads batches off
-// the query, the other fills each batch's findings, photos, verdicts and names with a few queries
-// on other connections; so the database, the enrichment and the writer work at once, and at most
-// four batches are in memory. It holds up to three connections until Close.
+// in batches of ExportVisitBatch. Goroutines work ahead of the caller: one reads batches off the
+// query, exportFillers others fill batches with their findings, photos, verdicts and names (a few
+// queries each, on other connections), and Next hands the batches out in query order. So the
+// database, the enrichment and the writer work at once; at most 2+2·exportFillers batches are
+// in memory. It holds up to 1+2·exportFillers connections until Close.
 type VisitExport struct {
-	rows    *sql.Rows
-	cancel  context.CancelFunc
-	out     chan visitBatchResult
-	done    chan struct{} // closed when the filling goroutine ends
-	reading chan struct{} // closed when the reading goroutine ends
-	ended   bool
+	rows   *sql.Rows
+	cancel context.CancelFunc
+	order  chan chan visitBatchResult // each batch's result, in query order
+	done   chan struct{}              // closed when the reader and the fillers have ended
+	ended  bool
 }
 
 type visitBatchResult struct {
 	rows []VisitReportRow
 	err  error
 }
+
+// exportFillers is how many batches are filled at once.
+const exportFillers = 2
 
 // ExportVisits starts an export of every visit matching f (f.After is ignored; f.Limit > 0 caps
 // the rows). The query starts here, so a failing one shows here. The caller must Close it.
@@ -315,17 +319,46 @@ func (s *Store) ExportVisits(ctx context.Context, f VisitReportFilter) (*VisitEx
 		cancel()
 		return nil, fmt.Errorf("storage: visit export: %w", classify(err))
 	}
-	e := &VisitExport{rows: rows, cancel: cancel, out: make(chan visitBatchResult, 1), done: make(chan struct{})}
-	raw := make(chan visitBatchResult, 1)
-	e.reading = make(chan struct{})
-	go func() { // reads batches off the query
-		defer close(e.reading)
-		defer close(raw)
-		send := func(b visitBatchResult) bool {
+	type job struct {
+		rows []VisitReportRow
+		res  chan visitBatchResult
+	}
+	e := &VisitExport{rows: rows, cancel: cancel, order: make(chan chan visitBatchResult, exportFillers),
+		done: make(chan struct{})}
+	jobs := make(chan job)
+	var wg gosync.WaitGroup
+	for range exportFillers {
+		wg.Add(1)
+		go func() { // fills batches; each filler keeps its own name cache
+			defer wg.Done()
+			names := newReportNames()
+			for j := range jobs {
+				err := s.fillVisitBatch(ctx, j.rows, f.Today, names)
+				j.res <- visitBatchResult{rows: j.rows, err: err}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // reads batches off the query and hands them out in order
+		defer wg.Done()
+		defer close(jobs)
+		defer close(e.order)
+		send := func(b visitBatchResult, fill bool) bool {
+			res := make(chan visitBatchResult, 1)
 			select {
-			case raw <- b:
-				return b.err == nil
+			case e.order <- res:
 			case <-ctx.Done():
+				return false
+			}
+			if !fill {
+				res <- b
+				return false
+			}
+			select {
+			case jobs <- job{rows: b.rows, res: res}:
+				return true
+			case <-ctx.Done():
+				res <- visitBatchResult{err: ctx.Err()}
 				return false
 			}
 		}
@@ -334,39 +367,26 @@ func (s *Store) ExportVisits(ctx context.Context, f VisitReportFilter) (*VisitEx
 			for len(batch) < ExportVisitBatch && rows.Next() {
 				batch = append(batch, VisitReportRow{})
 				if err := scanVisitRow(rows, &batch[len(batch)-1]); err != nil {
-					send(visitBatchResult{err: err})
+					send(visitBatchResult{err: err}, false)
 					return
 				}
 			}
 			if len(batch) < ExportVisitBatch {
 				if err := rows.Err(); err != nil {
-					send(visitBatchResult{err: fmt.Errorf("storage: visit export: %w", classify(err))})
+					send(visitBatchResult{err: fmt.Errorf("storage: visit export: %w", classify(err))}, false)
 					return
 				}
 			}
-			if !send(visitBatchResult{rows: batch}) || len(batch) < ExportVisitBatch {
+			if len(batch) == 0 {
+				send(visitBatchResult{}, false)
+				return
+			}
+			if !send(visitBatchResult{rows: batch}, true) || len(batch) < ExportVisitBatch {
 				return
 			}
 		}
 	}()
-	go func() { // fills each batch
-		defer close(e.done)
-		defer close(e.out)
-		names := newReportNames()
-		for b := range raw {
-			if b.err == nil {
-				b.err = s.fillVisitBatch(ctx, b.rows, f.Today, names)
-			}
-			select {
-			case e.out <- b:
-			case <-ctx.Done():
-				return
-			}
-			if b.err != nil {
-				return
-			}
-		}
-	}()
+	go func() { wg.Wait(); close(e.done) }()
 	return e, nil
 }
 
@@ -392,12 +412,23 @@ func (e *VisitExport) Next(ctx context.Context) ([]VisitReportRow, error) {
 	if e.ended {
 		return nil, nil
 	}
+	var res chan visitBatchResult
 	select {
-	case res, ok := <-e.out:
-		if !ok || len(res.rows) == 0 {
+	case r, ok := <-e.order:
+		if !ok {
+			e.ended = true
+			return nil, nil
+		}
+		res = r
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case b := <-res:
+		if len(b.rows) == 0 || b.err != nil {
 			e.ended = true
 		}
-		return res.rows, res.err
+		return b.rows, b.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -406,9 +437,8 @@ func (e *VisitExport) Next(ctx context.Context) ([]VisitReportRow, error) {
 // Close stops the goroutines and ends the query.
 func (e *VisitExport) Close() error {
 	e.cancel()
-	for range e.out {
+	for range e.order { // unblock the reader (results are buffered: the fillers never wait)
 	}
 	<-e.done
-	<-e.reading
 	return e.rows.Close()
 }
