@@ -185,28 +185,15 @@ func scanFindingRow(rows *sql.Rows, r *FindingReportRow) error {
 }
 
 func (s *Store) resolveFindingNames(ctx context.Context, names *reportNames, out []FindingReportRow) error {
-	w := names.wants()
-	for i := range out {
-		names.region(w, out[i].CountyID)
-		names.region(w, out[i].TownshipID)
-		names.site(w, out[i].SiteID)
-	}
-	if err := names.load(ctx, s, w); err != nil {
-		return err
-	}
-	for i := range out {
+	return names.resolve(ctx, s, len(out), func(i int, w *nameWants) {
 		r := &out[i]
-		if r.CountyID != nil {
-			r.County = names.regions[*r.CountyID]
-		}
-		if r.TownshipID != nil {
-			r.Township = names.regions[*r.TownshipID]
-		}
-		if r.SiteID != nil {
-			r.Site = names.sites[*r.SiteID]
-		}
-	}
-	return nil
+		names.region(w, r.CountyID)
+		names.region(w, r.TownshipID)
+		names.site(w, r.SiteID)
+	}, func(i int) {
+		r := &out[i]
+		r.County, r.Township, r.Site = names.regionName(r.CountyID), names.regionName(r.TownshipID), names.siteOf(r.SiteID)
+	})
 }
 
 // ReportFindings returns one page of the finding report: at most f.Limit rows after f.After.

@@ -225,35 +225,19 @@ func parseNullUUID(s sql.NullString) *uuid.UUID {
 	return &id
 }
 
-// resolve fills the names of rows, fetching the ids names does not know yet.
+// resolveVisitNames fills the names of rows, fetching the ids names does not know yet.
 func (s *Store) resolveVisitNames(ctx context.Context, names *reportNames, out []VisitReportRow) error {
-	w := names.wants()
-	for i := range out {
+	return names.resolve(ctx, s, len(out), func(i int, w *nameWants) {
 		r := &out[i]
 		names.region(w, r.CountyID)
 		names.region(w, r.TownshipID)
 		names.user(w, r.InspectorID)
 		names.site(w, r.SiteID)
-	}
-	if err := names.load(ctx, s, w); err != nil {
-		return err
-	}
-	for i := range out {
+	}, func(i int) {
 		r := &out[i]
-		if r.CountyID != nil {
-			r.County = names.regions[*r.CountyID]
-		}
-		if r.TownshipID != nil {
-			r.Township = names.regions[*r.TownshipID]
-		}
-		if r.InspectorID != nil {
-			r.Inspector = names.users[*r.InspectorID]
-		}
-		if r.SiteID != nil {
-			r.Site = names.sites[*r.SiteID]
-		}
-	}
-	return nil
+		r.County, r.Township = names.regionName(r.CountyID), names.regionName(r.TownshipID)
+		r.Inspector, r.Site = names.userName(r.InspectorID), names.siteOf(r.SiteID)
+	})
 }
 
 // ReportVisits returns one page of the visit report: at most f.Limit rows after f.After.

@@ -149,3 +149,40 @@ func (a *sqlArgs) add(v any) string {
 	*a = append(*a, v)
 	return fmt.Sprintf("$%d", len(*a))
 }
+
+// resolve asks each of n rows for the ids it names (want), loads those not known yet in one query
+// per kind, then lets each row take its names (fill).
+func (n *reportNames) resolve(ctx context.Context, s *Store, rows int, want func(i int, w *nameWants), fill func(i int)) error {
+	w := n.wants()
+	for i := range rows {
+		want(i, w)
+	}
+	if err := n.load(ctx, s, w); err != nil {
+		return err
+	}
+	for i := range rows {
+		fill(i)
+	}
+	return nil
+}
+
+func (n *reportNames) regionName(id *uuid.UUID) string {
+	if id == nil {
+		return ""
+	}
+	return n.regions[*id]
+}
+
+func (n *reportNames) userName(id *uuid.UUID) string {
+	if id == nil {
+		return ""
+	}
+	return n.users[*id]
+}
+
+func (n *reportNames) siteOf(id *uuid.UUID) ReportSite {
+	if id == nil {
+		return ReportSite{}
+	}
+	return n.sites[*id]
+}
