@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fieldsync/fieldsync/storage/internal/child"
+	"github.com/fieldsync/fieldsync/storage/child"
 	"io"
 	"maps"
 	"net"

@@ -31,6 +31,8 @@ type Config struct {
 	PhotoKiB  int // approximate size of each photo (default 512)
 	Devices   int // phones in the incremental sync (default 1,000)
 	Workers   int // concurrent phones (default 8)
+	// Fieldsync is the server binary to run (default: see FieldsyncBinary).
+	Fieldsync string
 	Log       func(format string, args ...any)
 }
 
@@ -49,7 +51,7 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 	if cfg.Log == nil {
 		cfg.Log = func(string, ...any) {}
 	}
-	e, err := start(ctx, cfg.Log)
+	e, err := start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func benchPush(ctx context.Context, e *env, cfg Config) ([]Row, error) {
 	}
 	pushRate := float64(cfg.Mutations) / time.Since(t0).Seconds()
 
-	db := e.store.SQL()
+	db := e.db
 	// The baseline writes what any server must keep of these visits, in the same shape: a record
 	// row per visit in a copy of the records table (same columns, keys and indexes).
 	if _, err := db.ExecContext(ctx, `CREATE TABLE bench_baseline (LIKE records INCLUDING ALL)`); err != nil {
@@ -242,7 +244,7 @@ func benchPull(ctx context.Context, e *env, cfg Config) ([]Row, error) {
 		return nil, err
 	}
 	pullRate := float64(rep.Changes) / time.Since(t0).Seconds()
-	db := e.store.SQL()
+	db := e.db
 	t0 = time.Now()
 	n := 0
 	lastType, lastID := "", uuid.Nil.String()
@@ -344,10 +346,10 @@ func benchUpload(ctx context.Context, e *env, cfg Config) ([]Row, error) {
 		return nil, err
 	}
 	upRate := float64(total) / (1 << 20) / time.Since(t0).Seconds()
-	mc := e.blob.Client()
+	mc := e.mc
 	t0 = time.Now()
 	if err := parallel(len(blobs), cfg.Workers, func(i int) error {
-		_, err := mc.PutObject(ctx, "bench", "baseline/"+uuid.NewString(), bytes.NewReader(blobs[i]), int64(len(blobs[i])),
+		_, err := mc.PutObject(ctx, bucket, "baseline/"+uuid.NewString(), bytes.NewReader(blobs[i]), int64(len(blobs[i])),
 			minio.PutObjectOptions{ContentType: "image/jpeg"})
 		return err
 	}); err != nil {

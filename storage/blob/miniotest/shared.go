@@ -2,6 +2,8 @@ package miniotest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -115,7 +117,7 @@ func StoreOn(t testing.TB, srv *Server) *blob.MinIO {
 		t.Fatalf("miniotest: open bucket %s: %v", bucket, err)
 	}
 	t.Cleanup(func() {
-		if srv.proc == nil {
+		if !srv.Running() {
 			return // stopped by the test: its directory goes with it
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -152,7 +154,9 @@ func BucketName(name string) string {
 	if base == "" {
 		base = "t"
 	}
-	return base + "-" + randomHex(6)
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:]) // never fails
+	return base + "-" + hex.EncodeToString(suffix[:])
 }
 
 // removeStale removes server directories left by test binaries that died: those no live process

@@ -8,19 +8,6 @@ import (
 	"syscall"
 )
 
-// procAttr puts minio in its own process group (a terminal's Ctrl-C goes to the test binary,
-// which then stops it) and has the kernel kill it when the test binary dies.
-func procAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
-
-// killGroup sends SIGKILL to the process group p leads.
-func killGroup(p *os.Process) {
-	if err := syscall.Kill(-p.Pid, syscall.SIGKILL); err != nil {
-		_ = p.Kill()
-	}
-}
-
 // lockDir takes an exclusive lock on dir/miniotest.lock, held until the file is closed or the
 // process dies. The descriptor is close-on-exec: minio does not inherit it.
 func lockDir(dir string) (*os.File, error) {

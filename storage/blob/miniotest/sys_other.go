@@ -2,16 +2,7 @@
 
 package miniotest
 
-import (
-	"os"
-	"syscall"
-)
-
-// procAttr: no parent-death signal here, so a killed test binary leaves minio running.
-func procAttr() *syscall.SysProcAttr { return nil }
-
-// killGroup kills the process.
-func killGroup(p *os.Process) { _ = p.Kill() }
+import "os"
 
 // lockDir does nothing here.
 func lockDir(string) (*os.File, error) { return nil, nil }
