@@ -30,7 +30,7 @@ test: bin/minio $(TUSJS)/node_modules
 # fuzz: the push decoder and validator, and the photo EXIF reader, briefly (CI runs it after make test).
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPushDecode -fuzztime 30s -fuzzminimizetime 200x ./sync/
-	$(GO) test -run '^$$' -fuzz FuzzReadPhotoExif -fuzztime 15s -fuzzminimizetime 200x ./models/
+	$(GO) test -run '^$$' -fuzz FuzzReadExif -fuzztime 15s -fuzzminimizetime 200x ./models/photofile/
 
 bench: bin/minio
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...

@@ -13,6 +13,7 @@ import (
 	fastjson "github.com/goccy/go-json"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/models/photofile"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/blob"
 	"github.com/google/uuid"
@@ -39,11 +40,11 @@ func (u *Uploads) finish(ctx context.Context, up storage.Upload) error {
 		return err
 	}
 	ra := newPartsReaderAt(ctx, u.blob, parts, up.Length)
-	head := make([]byte, min(int64(models.SniffHeadBytes), up.Length))
+	head := make([]byte, min(int64(photofile.SniffHeadBytes), up.Length))
 	if _, err := ra.ReadAt(head, 0); err != nil {
 		return err
 	}
-	ct := models.SniffPhoto(head)
+	ct := photofile.Sniff(head)
 	if ct == "" {
 		if err := u.abandon(ctx, up, storage.UploadFailed, "not a JPEG, PNG or HEIC image"); err != nil {
 			return err
@@ -62,7 +63,7 @@ func (u *Uploads) finish(ctx context.Context, up storage.Upload) error {
 		return err
 	}
 	b := models.PhotoBlob{SHA256: sum, Size: up.Length, ContentType: ct, Filename: up.Filename,
-		Exif: models.ReadPhotoExif(ra, up.Length, ct), Thumbnail: models.ThumbPending, UploadedAt: time.Now().UTC(),
+		Exif: photofile.ReadExif(ra, up.Length, ct), Thumbnail: models.ThumbPending, UploadedAt: time.Now().UTC(),
 		UploadedBy: up.UserID}
 	if ct == models.ContentHEIC {
 		b.Thumbnail, b.ThumbnailError = models.ThumbUnavailable, "HEIC images cannot be decoded here; the original is kept"

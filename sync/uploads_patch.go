@@ -9,7 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/models/photofile"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/google/uuid"
 )
@@ -77,7 +77,7 @@ func (u *Uploads) Patch(ctx context.Context, a Actor, id uuid.UUID, offset, cont
 		n, rerr := readSegment(lr, buf)
 		if n > 0 {
 			seg := buf[:n]
-			if pos == 0 && models.SniffPhoto(seg) == "" {
+			if pos == 0 && photofile.Sniff(seg) == "" {
 				discard()
 				oc, cancel := opContext(ctx)
 				defer cancel()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/models/photofile"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/blob"
 )
@@ -61,7 +62,7 @@ func (u *Uploads) ThumbnailOnce(ctx context.Context) (bool, error) {
 		if err != nil {
 			return err
 		}
-		thumb, err := models.MakeThumbnail(r, job.ContentType, job.Orientation)
+		thumb, err := photofile.Thumbnail(r, job.ContentType, job.Orientation)
 		r.Close()
 		switch {
 		case errors.Is(err, blob.ErrUnavailable):

@@ -1,9 +1,10 @@
-package models
+package photofile
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/fieldsync/fieldsync/models"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -30,12 +31,12 @@ var ErrNoDecoder = errors.New("no decoder for this image type")
 // ErrTooManyPixels: the image is larger than MaxPhotoPixels (or MaxProgressivePixels).
 var ErrTooManyPixels = errors.New("image has too many pixels for a thumbnail")
 
-// MakeThumbnail decodes a JPEG or PNG, scales it so its longest side is ThumbnailMaxSide pixels
+// Thumbnail decodes a JPEG or PNG, scales it so its longest side is models.ThumbnailMaxSide pixels
 // (never upscaling; Catmull-Rom, so large reductions don't alias), applies the EXIF
 // orientation (1–8; anything else counts as 1) and encodes a JPEG of quality ThumbnailQuality.
 // It reads the header first and refuses images over MaxPhotoPixels before decoding any pixel.
-func MakeThumbnail(r io.Reader, contentType string, orientation int) ([]byte, error) {
-	if contentType != ContentJPEG && contentType != ContentPNG {
+func Thumbnail(r io.Reader, contentType string, orientation int) ([]byte, error) {
+	if contentType != models.ContentJPEG && contentType != models.ContentPNG {
 		return nil, ErrNoDecoder
 	}
 	// Remember the header bytes DecodeConfig reads, then decode from them plus the rest.
@@ -44,7 +45,7 @@ func MakeThumbnail(r io.Reader, contentType string, orientation int) ([]byte, er
 	var cfg image.Config
 	var err error
 	limit := int64(MaxPhotoPixels)
-	if contentType == ContentJPEG {
+	if contentType == models.ContentJPEG {
 		cfg, err = jpeg.DecodeConfig(tee)
 		if err == nil && jpegProgressive(head.Bytes()) {
 			limit = MaxProgressivePixels
@@ -63,7 +64,7 @@ func MakeThumbnail(r io.Reader, contentType string, orientation int) ([]byte, er
 	}
 	all := io.MultiReader(bytes.NewReader(head.Bytes()), r)
 	var src image.Image
-	if contentType == ContentJPEG {
+	if contentType == models.ContentJPEG {
 		src, err = jpeg.Decode(all)
 	} else {
 		src, err = png.Decode(all)
@@ -71,7 +72,7 @@ func MakeThumbnail(r io.Reader, contentType string, orientation int) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("decode image: %w", err)
 	}
-	small := orient(scaleToFit(src, ThumbnailMaxSide), orientation)
+	small := orient(scaleToFit(src, models.ThumbnailMaxSide), orientation)
 	var out bytes.Buffer
 	if err := jpeg.Encode(&out, small, &jpeg.Options{Quality: ThumbnailQuality}); err != nil {
 		return nil, fmt.Errorf("encode thumbnail: %w", err)
@@ -183,7 +184,7 @@ func orient(src *image.RGBA, o int) *image.RGBA {
 // jpegProgressive reports whether the frame header in a JPEG's first bytes is progressive
 // (SOF2, SOF6, SOF10, SOF14).
 func jpegProgressive(head []byte) bool {
-	x := &PhotoExif{}
+	x := &models.PhotoExif{}
 	m := jpegFrameMarker(bytes.NewReader(head), int64(len(head)), x)
 	return m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE
 }

@@ -1,11 +1,13 @@
-package models
+package photofile
 
 import (
 	"bytes"
+
 	"encoding/binary"
+	"github.com/fieldsync/fieldsync/models"
 )
 
-// SniffHeadBytes is how much of the start of a file SniffPhoto wants to see.
+// SniffHeadBytes is how much of the start of a file Sniff wants to see.
 const SniffHeadBytes = 512
 
 // heicBrands are the ISO-BMFF brands of HEIC/HEIF still images (HEVC-coded items or image
@@ -16,20 +18,20 @@ var heicBrands = map[string]bool{
 	"mif1": true, "msf1": true,
 }
 
-// SniffPhoto returns ContentJPEG, ContentPNG or ContentHEIC from the first bytes of a file
+// Sniff returns models.ContentJPEG, models.ContentPNG or models.ContentHEIC from the first bytes of a file
 // (pass at least the first SniffHeadBytes bytes when the file has them), or "" for anything else.
 // It trusts the bytes only, never a name or a declared type. JPEG: SOI followed by a marker;
 // PNG: the 8-byte signature and an IHDR chunk; HEIC: an ISO-BMFF ftyp box whose major or
 // compatible brands name HEIC/HEIF, unless a brand says AVIF (mif1 alone is ambiguous: an AVIF
 // file lists mif1 too, so avif/avis anywhere wins).
-func SniffPhoto(head []byte) string {
+func Sniff(head []byte) string {
 	switch {
 	case len(head) >= 4 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF && head[3] >= 0xC0 && head[3] != 0xFF:
-		return ContentJPEG
+		return models.ContentJPEG
 	case len(head) >= 16 && bytes.Equal(head[:8], []byte("\x89PNG\r\n\x1a\n")) && string(head[12:16]) == "IHDR":
-		return ContentPNG
+		return models.ContentPNG
 	case isHEIC(head):
-		return ContentHEIC
+		return models.ContentHEIC
 	}
 	return ""
 }

@@ -1,7 +1,8 @@
-package models
+package photofile
 
 import (
 	"bytes"
+	"github.com/fieldsync/fieldsync/models"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -52,16 +53,16 @@ func peakHeap(f func()) uint64 {
 	return peak.Load()
 }
 
-// BenchmarkMakeThumbnail24MP: the thumbnail of an 8 MB 24-megapixel phone photo, orientation 6.
+// BenchmarkThumbnail24MP: the thumbnail of an 8 MB 24-megapixel phone photo, orientation 6.
 // Reports the peak live heap of one call next to -benchmem's totals.
-func BenchmarkMakeThumbnail24MP(b *testing.B) {
+func BenchmarkThumbnail24MP(b *testing.B) {
 	src := big8MB(b)
-	cfg := ReadPhotoExif(bytes.NewReader(src), int64(len(src)), ContentJPEG)
+	cfg := ReadExif(bytes.NewReader(src), int64(len(src)), models.ContentJPEG)
 	var peak uint64
 	b.ResetTimer()
 	for b.Loop() {
 		p := peakHeap(func() {
-			if _, err := MakeThumbnail(bytes.NewReader(src), ContentJPEG, 6); err != nil {
+			if _, err := Thumbnail(bytes.NewReader(src), models.ContentJPEG, 6); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -72,13 +73,13 @@ func BenchmarkMakeThumbnail24MP(b *testing.B) {
 	b.ReportMetric(float64(cfg.Width*cfg.Height)/1e6, "megapixels")
 }
 
-// BenchmarkReadPhotoExif8MB: EXIF and pixel size of the same 8 MB photo; only the header is read.
-func BenchmarkReadPhotoExif8MB(b *testing.B) {
+// BenchmarkReadExif8MB: EXIF and pixel size of the same 8 MB photo; only the header is read.
+func BenchmarkReadExif8MB(b *testing.B) {
 	src := big8MB(b)
 	r := bytes.NewReader(src)
 	b.ResetTimer()
 	for b.Loop() {
-		if x := ReadPhotoExif(r, int64(len(src)), ContentJPEG); x.Lat == nil {
+		if x := ReadExif(r, int64(len(src)), models.ContentJPEG); x.Lat == nil {
 			b.Fatal("no gps")
 		}
 	}

@@ -1,7 +1,8 @@
-package models
+package photofile
 
 import (
 	"fmt"
+	"github.com/fieldsync/fieldsync/models"
 	"io"
 	"math"
 	"slices"
@@ -16,29 +17,29 @@ const (
 	exifAssumedZone = 8 * 60 * 60 // UTC+8, assumed when a photo gives no OffsetTimeOriginal
 )
 
-// ReadPhotoExif reads EXIF (GPS lat/lon/altitude/direction, DateTimeOriginal with
+// ReadExif reads EXIF (GPS lat/lon/altitude/direction, DateTimeOriginal with
 // OffsetTimeOriginal, orientation, make/model) and the pixel size from a photo. r/size is the
 // whole file; only the container's headers and the EXIF block are read (JPEG: the segments
 // before the frame header; PNG: chunk headers and the eXIf chunk; HEIC: the meta box and the
-// Exif item). It never fails: a photo without EXIF gives an empty PhotoExif, and whatever could
+// Exif item). It never fails: a photo without EXIF gives an empty models.PhotoExif, and whatever could
 // not be read is listed in Errors ("gps: latitude ref missing"), the rest still filled.
-func ReadPhotoExif(r io.ReaderAt, size int64, contentType string) (out *PhotoExif) {
-	out = &PhotoExif{}
+func ReadExif(r io.ReaderAt, size int64, contentType string) (out *models.PhotoExif) {
+	out = &models.PhotoExif{}
 	defer func() {
 		if v := recover(); v != nil { // a bug here must not fail an upload
-			out.addError("exif: unreadable (internal error)")
+			addError(out, "exif: unreadable (internal error)")
 		}
 	}()
 	var tiff []byte
 	switch contentType {
-	case ContentJPEG:
+	case models.ContentJPEG:
 		tiff = jpegExif(r, size, out)
-	case ContentPNG:
+	case models.ContentPNG:
 		tiff = pngExif(r, size, out)
-	case ContentHEIC:
+	case models.ContentHEIC:
 		tiff = heicExif(r, size, out)
 	default:
-		out.addError("exif: unsupported content type")
+		addError(out, "exif: unsupported content type")
 		return out
 	}
 	if tiff != nil {
@@ -47,7 +48,8 @@ func ReadPhotoExif(r io.ReaderAt, size int64, contentType string) (out *PhotoExi
 	return out
 }
 
-func (x *PhotoExif) addError(format string, args ...any) {
+// addError records what could not be read, at most maxExifErrors distinct messages.
+func addError(x *models.PhotoExif, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if len(x.Errors) >= maxExifErrors || slices.Contains(x.Errors, msg) {
 		return
@@ -56,38 +58,38 @@ func (x *PhotoExif) addError(format string, args ...any) {
 }
 
 // readTIFFExif fills out from an EXIF TIFF structure.
-func readTIFFExif(b []byte, out *PhotoExif) {
+func readTIFFExif(b []byte, out *models.PhotoExif) {
 	t, off, err := parseTIFFHeader(b)
 	if err != nil {
-		out.addError("exif: %v", err)
+		addError(out, "exif: %v", err)
 		return
 	}
 	ifd0, truncated, err := t.ifd(off)
 	if err != nil {
-		out.addError("exif: IFD0 %v", err)
+		addError(out, "exif: IFD0 %v", err)
 		return
 	}
 	if truncated {
-		out.addError("exif: IFD0 truncated")
+		addError(out, "exif: IFD0 truncated")
 	}
 	if s, err := t.ascii(ifd0, tagMake); err == nil {
 		out.Make = s
 	} else if err != errMissing {
-		out.addError("exif: make %v", err)
+		addError(out, "exif: make %v", err)
 	}
 	if s, err := t.ascii(ifd0, tagModel); err == nil {
 		out.Model = s
 	} else if err != errMissing {
-		out.addError("exif: model %v", err)
+		addError(out, "exif: model %v", err)
 	}
 	if v, err := t.uints(ifd0, tagOrientation, 1); err == nil {
 		if v[0] >= 1 && v[0] <= 8 {
 			out.Orientation = int(v[0])
 		} else {
-			out.addError("exif: orientation %d is not 1–8", v[0])
+			addError(out, "exif: orientation %d is not 1–8", v[0])
 		}
 	} else if err != errMissing {
-		out.addError("exif: orientation %v", err)
+		addError(out, "exif: orientation %v", err)
 	}
 	if dir := subIFD(t, ifd0, tagExifIFD, "exif", out); dir != nil {
 		readExifTime(t, dir, out)
@@ -104,35 +106,35 @@ func readTIFFExif(b []byte, out *PhotoExif) {
 	}
 }
 
-func subIFD(t *tiffBlob, parent tiffIFD, tag uint16, name string, out *PhotoExif) tiffIFD {
+func subIFD(t *tiffBlob, parent tiffIFD, tag uint16, name string, out *models.PhotoExif) tiffIFD {
 	v, err := t.uints(parent, tag, 1)
 	if err == errMissing {
 		return nil
 	}
 	if err != nil {
-		out.addError("%s: directory pointer %v", name, err)
+		addError(out, "%s: directory pointer %v", name, err)
 		return nil
 	}
 	dir, truncated, err := t.ifd(v[0])
 	if err != nil {
-		out.addError("%s: %v", name, err)
+		addError(out, "%s: %v", name, err)
 		return nil
 	}
 	if truncated {
-		out.addError("%s: directory truncated", name)
+		addError(out, "%s: directory truncated", name)
 	}
 	return dir
 }
 
 // readExifTime reads DateTimeOriginal ("2006:01:02 15:04:05", the camera's local time) and
 // OffsetTimeOriginal ("+08:00"). Without a usable offset UTC+8 is assumed and HasOffset is false.
-func readExifTime(t *tiffBlob, dir tiffIFD, out *PhotoExif) {
+func readExifTime(t *tiffBlob, dir tiffIFD, out *models.PhotoExif) {
 	s, err := t.ascii(dir, tagDateTimeOrig)
 	if err == errMissing || (err == nil && strings.Trim(s, " :") == "") {
 		return // absent, or blank as the standard writes an unknown time
 	}
 	if err != nil {
-		out.addError("time: DateTimeOriginal %v", err)
+		addError(out, "time: DateTimeOriginal %v", err)
 		return
 	}
 	local, err := time.Parse("2006:01:02 15:04:05", s)
@@ -140,7 +142,7 @@ func readExifTime(t *tiffBlob, dir tiffIFD, out *PhotoExif) {
 		local, err = time.Parse("2006-01-02 15:04:05", s) // a common deviation
 	}
 	if err != nil || local.Year() < 1900 {
-		out.addError("time: DateTimeOriginal %q is not a date and time", s)
+		addError(out, "time: DateTimeOriginal %q is not a date and time", s)
 		return
 	}
 	zone, hasOffset := time.FixedZone("UTC+08:00", exifAssumedZone), false
@@ -148,10 +150,10 @@ func readExifTime(t *tiffBlob, dir tiffIFD, out *PhotoExif) {
 		if z, ok := parseExifOffset(o); ok {
 			zone, hasOffset = z, true
 		} else {
-			out.addError("time: OffsetTimeOriginal %q is not an offset, UTC+8 assumed", o)
+			addError(out, "time: OffsetTimeOriginal %q is not an offset, UTC+8 assumed", o)
 		}
 	} else if err != nil && err != errMissing {
-		out.addError("time: OffsetTimeOriginal %v, UTC+8 assumed", err)
+		addError(out, "time: OffsetTimeOriginal %v, UTC+8 assumed", err)
 	}
 	at := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), 0, zone)
 	out.TakenAt = &at
@@ -180,12 +182,12 @@ func parseExifOffset(s string) (*time.Location, bool) {
 
 // readGPS reads the position (both coordinates with their refs, or none), the altitude (below
 // sea level when GPSAltitudeRef is 1) and the image direction.
-func readGPS(t *tiffBlob, dir tiffIFD, out *PhotoExif) {
+func readGPS(t *tiffBlob, dir tiffIFD, out *models.PhotoExif) {
 	lat, latOK := gpsCoord(t, dir, tagGPSLat, tagGPSLatRef, "latitude", "N", "S", 90, out)
 	lon, lonOK := gpsCoord(t, dir, tagGPSLon, tagGPSLonRef, "longitude", "E", "W", 180, out)
 	switch {
 	case latOK && lonOK && lat == 0 && lon == 0:
-		out.addError("gps: position 0,0 (no fix)")
+		addError(out, "gps: position 0,0 (no fix)")
 	case latOK && lonOK:
 		out.Lat, out.Lon = &lat, &lon
 	}
@@ -194,49 +196,49 @@ func readGPS(t *tiffBlob, dir tiffIFD, out *PhotoExif) {
 		if ref, err := t.uints(dir, tagGPSAltRef, 1); err == nil && ref[0] == 1 {
 			alt = -alt
 		} else if err != nil && err != errMissing {
-			out.addError("gps: altitude ref %v", err)
+			addError(out, "gps: altitude ref %v", err)
 		}
 		if math.Abs(alt) <= 100000 {
 			out.AltitudeM = &alt
 		} else {
-			out.addError("gps: altitude %.0f m out of range", alt)
+			addError(out, "gps: altitude %.0f m out of range", alt)
 		}
 	} else if err != errMissing {
-		out.addError("gps: altitude %v", err)
+		addError(out, "gps: altitude %v", err)
 	}
 	if v, err := t.rationals(dir, tagGPSImgDir, 1); err == nil {
 		if d := v[0]; d >= 0 && d <= 360 {
 			d = math.Mod(d, 360)
 			out.DirectionDeg = &d
 		} else {
-			out.addError("gps: direction %.1f is not 0–360", d)
+			addError(out, "gps: direction %.1f is not 0–360", d)
 		}
 	} else if err != errMissing {
-		out.addError("gps: direction %v", err)
+		addError(out, "gps: direction %v", err)
 	}
 }
 
 // gpsCoord reads one coordinate: degrees, minutes, seconds as three rationals and its ref.
 // Without a ref the hemisphere is unknown and the coordinate is not used.
-func gpsCoord(t *tiffBlob, dir tiffIFD, tag, refTag uint16, name, pos, neg string, limit float64, out *PhotoExif) (float64, bool) {
+func gpsCoord(t *tiffBlob, dir tiffIFD, tag, refTag uint16, name, pos, neg string, limit float64, out *models.PhotoExif) (float64, bool) {
 	v, err := t.rationals(dir, tag, 3)
 	if err == errMissing {
 		if _, hasRef := dir[refTag]; hasRef {
-			out.addError("gps: %s missing", name)
+			addError(out, "gps: %s missing", name)
 		}
 		return 0, false
 	}
 	if err != nil {
-		out.addError("gps: %s %v", name, err)
+		addError(out, "gps: %s %v", name, err)
 		return 0, false
 	}
 	ref, err := t.ascii(dir, refTag)
 	if err != nil {
-		out.addError("gps: %s ref %v", name, err)
+		addError(out, "gps: %s ref %v", name, err)
 		return 0, false
 	}
 	if v[1] < 0 || v[1] >= 60 || v[2] < 0 || v[2] >= 60 || v[0] < 0 {
-		out.addError("gps: %s %g° %g′ %g″ is not degrees, minutes, seconds", name, v[0], v[1], v[2])
+		addError(out, "gps: %s %g° %g′ %g″ is not degrees, minutes, seconds", name, v[0], v[1], v[2])
 		return 0, false
 	}
 	deg := v[0] + v[1]/60 + v[2]/3600
@@ -245,11 +247,11 @@ func gpsCoord(t *tiffBlob, dir tiffIFD, tag, refTag uint16, name, pos, neg strin
 	case neg:
 		deg = -deg
 	default:
-		out.addError("gps: %s ref %q is not %s or %s", name, ref, pos, neg)
+		addError(out, "gps: %s ref %q is not %s or %s", name, ref, pos, neg)
 		return 0, false
 	}
 	if math.Abs(deg) > limit {
-		out.addError("gps: %s %.6f out of range", name, deg)
+		addError(out, "gps: %s %.6f out of range", name, deg)
 		return 0, false
 	}
 	return deg, true

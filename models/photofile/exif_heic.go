@@ -1,11 +1,12 @@
-package models
+package photofile
 
 import (
 	"encoding/binary"
+	"github.com/fieldsync/fieldsync/models"
 	"io"
 )
 
-// HEIC (ISO-BMFF / HEIF) walking for ReadPhotoExif: only the meta box and the Exif item are read.
+// HEIC (ISO-BMFF / HEIF) walking for ReadExif: only the meta box and the Exif item are read.
 
 const (
 	maxHEICBoxes = 256
@@ -44,7 +45,7 @@ func boxes(b []byte) (out []box, cut bool) {
 // heicExif reads the meta box (at most maxHEICMeta bytes), finds the item of type "Exif" in iinf,
 // its extents in iloc and the primary item's ispe (pixel size), then reads the Exif item: a
 // 4-byte offset to the TIFF header, then the TIFF structure.
-func heicExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
+func heicExif(r io.ReaderAt, size int64, out *models.PhotoExif) []byte {
 	var meta []byte
 	off := int64(0)
 	for range maxHEICBoxes {
@@ -64,7 +65,7 @@ func heicExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 		}
 		if string(h[4:8]) == "meta" {
 			if n-hdr > maxHEICMeta {
-				out.addError("heic: meta box of %d bytes is too large", n-hdr)
+				addError(out, "heic: meta box of %d bytes is too large", n-hdr)
 				return nil
 			}
 			meta, _ = readAt(r, size, off+hdr, int(n-hdr))
@@ -73,12 +74,12 @@ func heicExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 		off += n
 	}
 	if len(meta) < 4 {
-		out.addError("heic: no meta box")
+		addError(out, "heic: no meta box")
 		return nil
 	}
 	children, cut := boxes(meta[4:]) // meta is a full box: skip version and flags
 	if cut {
-		out.addError("heic: meta box truncated")
+		addError(out, "heic: meta box truncated")
 	}
 	var infos, locs, props []byte
 	var idat []byte
@@ -110,13 +111,13 @@ func heicExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 	}
 	ext, method, ok := heicExtents(locs, exifID)
 	if !ok {
-		out.addError("heic: Exif item has no usable location")
+		addError(out, "heic: Exif item has no usable location")
 		return nil
 	}
 	var item []byte
 	for _, e := range ext {
 		if e[1] > MaxExifBytes || uint64(len(item))+e[1] > MaxExifBytes {
-			out.addError("heic: Exif item is too large")
+			addError(out, "heic: Exif item is too large")
 			return nil
 		}
 		var b []byte
@@ -135,18 +136,18 @@ func heicExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 			b = idat[e[0] : e[0]+e[1]]
 		}
 		if !ok {
-			out.addError("heic: Exif item truncated")
+			addError(out, "heic: Exif item truncated")
 			return nil
 		}
 		item = append(item, b...)
 	}
 	if len(item) < 4 {
-		out.addError("heic: Exif item truncated")
+		addError(out, "heic: Exif item truncated")
 		return nil
 	}
 	skip := uint64(binary.BigEndian.Uint32(item[:4])) + 4
 	if skip >= uint64(len(item)) {
-		out.addError("heic: Exif item header offset outside the item")
+		addError(out, "heic: Exif item header offset outside the item")
 		return nil
 	}
 	return item[skip:]

@@ -1,8 +1,9 @@
-package models
+package photofile
 
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/fieldsync/fieldsync/models"
 	"io"
 )
 
@@ -33,27 +34,27 @@ func readAt(r io.ReaderAt, size, off int64, n int) ([]byte, bool) {
 
 // jpegExif walks the JPEG segments up to the frame header (SOFn): the first APP1 that starts
 // with "Exif\0\0" is the EXIF; SOFn gives the pixel size.
-func jpegExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
+func jpegExif(r io.ReaderAt, size int64, out *models.PhotoExif) []byte {
 	tiff, _ := jpegWalk(r, size, out)
 	return tiff
 }
 
 // jpegFrameMarker is the SOFn marker of a JPEG (0 when none is found).
-func jpegFrameMarker(r io.ReaderAt, size int64, out *PhotoExif) byte {
+func jpegFrameMarker(r io.ReaderAt, size int64, out *models.PhotoExif) byte {
 	_, m := jpegWalk(r, size, out)
 	return m
 }
 
-func jpegWalk(r io.ReaderAt, size int64, out *PhotoExif) (tiff []byte, sof byte) {
+func jpegWalk(r io.ReaderAt, size int64, out *models.PhotoExif) (tiff []byte, sof byte) {
 	off := int64(2)
 	for range maxJPEGSegments {
 		h, ok := readAt(r, size, off, 4)
 		if !ok {
-			out.addError("jpeg: truncated before the frame header")
+			addError(out, "jpeg: truncated before the frame header")
 			return tiff, 0
 		}
 		if h[0] != 0xFF {
-			out.addError("jpeg: no marker at byte %d", off)
+			addError(out, "jpeg: no marker at byte %d", off)
 			return tiff, 0
 		}
 		m := h[1]
@@ -65,12 +66,12 @@ func jpegWalk(r io.ReaderAt, size int64, out *PhotoExif) (tiff []byte, sof byte)
 			off += 2
 			continue
 		case m == 0xD9 || m == 0xDA:
-			out.addError("jpeg: no frame header before the image data")
+			addError(out, "jpeg: no frame header before the image data")
 			return tiff, 0
 		}
 		n := int64(binary.BigEndian.Uint16(h[2:4]))
 		if n < 2 {
-			out.addError("jpeg: segment length %d at byte %d", n, off)
+			addError(out, "jpeg: segment length %d at byte %d", n, off)
 			return tiff, 0
 		}
 		switch {
@@ -78,14 +79,14 @@ func jpegWalk(r io.ReaderAt, size int64, out *PhotoExif) (tiff []byte, sof byte)
 			if sig, _ := readAt(r, size, off+4, 6); bytes.Equal(sig, []byte("Exif\x00\x00")) {
 				b, ok := readAt(r, size, off+10, int(n-8))
 				if !ok {
-					out.addError("jpeg: EXIF segment truncated")
+					addError(out, "jpeg: EXIF segment truncated")
 				}
 				tiff = b
 			}
 		case isSOF(m):
 			f, ok := readAt(r, size, off+4, 5)
 			if !ok {
-				out.addError("jpeg: frame header truncated")
+				addError(out, "jpeg: frame header truncated")
 				return tiff, 0
 			}
 			out.Height, out.Width = int(binary.BigEndian.Uint16(f[1:3])), int(binary.BigEndian.Uint16(f[3:5]))
@@ -93,7 +94,7 @@ func jpegWalk(r io.ReaderAt, size int64, out *PhotoExif) (tiff []byte, sof byte)
 		}
 		off += 2 + n
 	}
-	out.addError("jpeg: more than %d segments before the frame header", maxJPEGSegments)
+	addError(out, "jpeg: more than %d segments before the frame header", maxJPEGSegments)
 	return tiff, 0
 }
 
@@ -104,10 +105,10 @@ func isSOF(m byte) bool {
 
 // pngExif reads the size from IHDR and walks the chunk headers (seeking over the data) to the
 // eXIf chunk, if any.
-func pngExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
+func pngExif(r io.ReaderAt, size int64, out *models.PhotoExif) []byte {
 	h, ok := readAt(r, size, 8, 16)
 	if !ok || string(h[4:8]) != "IHDR" {
-		out.addError("png: IHDR missing")
+		addError(out, "png: IHDR missing")
 		return nil
 	}
 	out.Width, out.Height = int(binary.BigEndian.Uint32(h[8:12])), int(binary.BigEndian.Uint32(h[12:16]))
@@ -115,19 +116,19 @@ func pngExif(r io.ReaderAt, size int64, out *PhotoExif) []byte {
 	for range maxPNGChunks {
 		c, ok := readAt(r, size, off, 8)
 		if !ok {
-			out.addError("png: truncated before IEND")
+			addError(out, "png: truncated before IEND")
 			return nil
 		}
 		n := int64(binary.BigEndian.Uint32(c[:4]))
 		switch string(c[4:8]) {
 		case "eXIf":
 			if n > MaxExifBytes {
-				out.addError("png: eXIf chunk of %d bytes is too large", n)
+				addError(out, "png: eXIf chunk of %d bytes is too large", n)
 				return nil
 			}
 			b, ok := readAt(r, size, off+8, int(n))
 			if !ok {
-				out.addError("png: eXIf chunk truncated")
+				addError(out, "png: eXIf chunk truncated")
 			}
 			return b
 		case "IEND":

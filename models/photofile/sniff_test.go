@@ -1,26 +1,27 @@
-package models
+package photofile
 
 import (
+	"github.com/fieldsync/fieldsync/models"
 	"testing"
 
 	"github.com/fieldsync/fieldsync/models/phototest"
 )
 
-func TestSniffPhoto(t *testing.T) {
+func TestSniff(t *testing.T) {
 	ftyp := phototest.FtypBox
 	cases := []struct {
 		name string
 		head []byte
 		want string
 	}{
-		{"jpeg with exif", phototest.JPEG(t, phototest.Full()), ContentJPEG},
-		{"jpeg plain", phototest.JPEG(t, phototest.Options{}), ContentJPEG},
-		{"png", phototest.PNG(t, phototest.Options{}), ContentPNG},
-		{"heic header", phototest.HEICHeader(), ContentHEIC},
-		{"heic file", phototest.HEIC(t, phototest.Full()), ContentHEIC},
-		{"heix", ftyp("heix", "mif1", "heix"), ContentHEIC},
-		{"hevc sequence", ftyp("hevc", "msf1", "hevc"), ContentHEIC},
-		{"mif1 first (Samsung)", ftyp("mif1", "mif1", "heic", "miaf"), ContentHEIC},
+		{"jpeg with exif", phototest.JPEG(t, phototest.Full()), models.ContentJPEG},
+		{"jpeg plain", phototest.JPEG(t, phototest.Options{}), models.ContentJPEG},
+		{"png", phototest.PNG(t, phototest.Options{}), models.ContentPNG},
+		{"heic header", phototest.HEICHeader(), models.ContentHEIC},
+		{"heic file", phototest.HEIC(t, phototest.Full()), models.ContentHEIC},
+		{"heix", ftyp("heix", "mif1", "heix"), models.ContentHEIC},
+		{"hevc sequence", ftyp("hevc", "msf1", "hevc"), models.ContentHEIC},
+		{"mif1 first (Samsung)", ftyp("mif1", "mif1", "heic", "miaf"), models.ContentHEIC},
 		{"avif", ftyp("avif", "avif", "mif1", "miaf"), ""},
 		{"avif listing mif1 first", ftyp("mif1", "mif1", "avif", "miaf"), ""},
 		{"mp4", ftyp("isom", "isom", "iso2", "mp41"), ""},
@@ -37,7 +38,7 @@ func TestSniffPhoto(t *testing.T) {
 		if len(head) > SniffHeadBytes {
 			head = head[:SniffHeadBytes]
 		}
-		if got := SniffPhoto(head); got != c.want {
+		if got := Sniff(head); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package models
+package photofile
 
 import (
 	"encoding/binary"

@@ -1,8 +1,9 @@
-package models
+package photofile
 
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/fieldsync/fieldsync/models"
 	"math"
 	"slices"
 	"strings"
@@ -13,17 +14,17 @@ import (
 	"github.com/fieldsync/fieldsync/models/phototest"
 )
 
-func readExif(t *testing.T, b []byte, ct string) *PhotoExif {
+func readExif(t *testing.T, b []byte, ct string) *models.PhotoExif {
 	t.Helper()
-	return ReadPhotoExif(bytes.NewReader(b), int64(len(b)), ct)
+	return ReadExif(bytes.NewReader(b), int64(len(b)), ct)
 }
 
 func near(a *float64, want, tol float64) bool { return a != nil && math.Abs(*a-want) <= tol }
 
-func TestReadPhotoExifJPEGFull(t *testing.T) {
+func TestReadExifJPEGFull(t *testing.T) {
 	o := phototest.Full()
 	o.Width, o.Height = 96, 64
-	x := readExif(t, phototest.JPEG(t, o), ContentJPEG)
+	x := readExif(t, phototest.JPEG(t, o), models.ContentJPEG)
 	if len(x.Errors) != 0 {
 		t.Fatalf("errors: %v", x.Errors)
 	}
@@ -46,10 +47,10 @@ func TestReadPhotoExifJPEGFull(t *testing.T) {
 	}
 }
 
-func TestReadPhotoExifSouthWestBelowSeaLevel(t *testing.T) {
+func TestReadExifSouthWestBelowSeaLevel(t *testing.T) {
 	o := phototest.Options{GPS: &phototest.GPS{Lat: -33.868820, Lon: -70.653400, AltitudeM: phototest.Ptr(-430.5),
 		DirectionDeg: phototest.Ptr(359.99)}}
-	x := readExif(t, phototest.JPEG(t, o), ContentJPEG)
+	x := readExif(t, phototest.JPEG(t, o), models.ContentJPEG)
 	if len(x.Errors) != 0 {
 		t.Fatalf("errors: %v", x.Errors)
 	}
@@ -62,7 +63,7 @@ func TestReadPhotoExifSouthWestBelowSeaLevel(t *testing.T) {
 	}
 }
 
-func TestReadPhotoExifTimeOffsets(t *testing.T) {
+func TestReadExifTimeOffsets(t *testing.T) {
 	for _, c := range []struct {
 		offset    string
 		want      time.Time
@@ -75,7 +76,7 @@ func TestReadPhotoExifTimeOffsets(t *testing.T) {
 		{"8 hours", time.Date(2026, 3, 14, 1, 26, 53, 0, time.UTC), false, "not an offset"},
 	} {
 		o := phototest.Options{TakenAt: "2026:03:14 09:26:53", Offset: c.offset}
-		x := readExif(t, phototest.JPEG(t, o), ContentJPEG)
+		x := readExif(t, phototest.JPEG(t, o), models.ContentJPEG)
 		if x.TakenAt == nil || !x.TakenAt.Equal(c.want) || x.HasOffset != c.hasOffset || x.TakenAtLocal != "2026-03-14T09:26:53" {
 			t.Errorf("offset %q: got %v %v %q", c.offset, x.TakenAt, x.HasOffset, x.TakenAtLocal)
 		}
@@ -83,24 +84,24 @@ func TestReadPhotoExifTimeOffsets(t *testing.T) {
 			t.Errorf("offset %q: errors %v", c.offset, x.Errors)
 		}
 	}
-	x := readExif(t, phototest.JPEG(t, phototest.Options{TakenAt: "2026:13:45 99:00:00"}), ContentJPEG)
+	x := readExif(t, phototest.JPEG(t, phototest.Options{TakenAt: "2026:13:45 99:00:00"}), models.ContentJPEG)
 	if x.TakenAt != nil || !hasError(x, "time: DateTimeOriginal") {
 		t.Fatalf("bad date: %v %v", x.TakenAt, x.Errors)
 	}
-	x = readExif(t, phototest.JPEG(t, phototest.Options{TakenAt: "    :  :     :  :  "}), ContentJPEG)
+	x = readExif(t, phototest.JPEG(t, phototest.Options{TakenAt: "    :  :     :  :  "}), models.ContentJPEG)
 	if x.TakenAt != nil || len(x.Errors) != 0 {
 		t.Fatalf("blank date: %v %v", x.TakenAt, x.Errors)
 	}
 }
 
-func hasError(x *PhotoExif, part string) bool {
+func hasError(x *models.PhotoExif, part string) bool {
 	return slices.ContainsFunc(x.Errors, func(e string) bool { return strings.Contains(e, part) })
 }
 
-func TestReadPhotoExifRefMissingKeepsTheRest(t *testing.T) {
+func TestReadExifRefMissingKeepsTheRest(t *testing.T) {
 	o := phototest.Full()
 	o.GPS.OmitLatRef = true
-	x := readExif(t, phototest.JPEG(t, o), ContentJPEG)
+	x := readExif(t, phototest.JPEG(t, o), models.ContentJPEG)
 	if !slices.Contains(x.Errors, "gps: latitude ref missing") {
 		t.Fatalf("errors %v", x.Errors)
 	}
@@ -112,44 +113,44 @@ func TestReadPhotoExifRefMissingKeepsTheRest(t *testing.T) {
 	}
 }
 
-func TestReadPhotoExifOrientations(t *testing.T) {
+func TestReadExifOrientations(t *testing.T) {
 	for o := 1; o <= 8; o++ {
-		x := readExif(t, phototest.JPEG(t, phototest.Options{Orientation: o}), ContentJPEG)
+		x := readExif(t, phototest.JPEG(t, phototest.Options{Orientation: o}), models.ContentJPEG)
 		if x.Orientation != o || len(x.Errors) != 0 {
 			t.Fatalf("orientation %d: got %d %v", o, x.Orientation, x.Errors)
 		}
 	}
-	x := readExif(t, phototest.JPEG(t, phototest.Options{Orientation: 9}), ContentJPEG)
+	x := readExif(t, phototest.JPEG(t, phototest.Options{Orientation: 9}), models.ContentJPEG)
 	if x.Orientation != 0 || !hasError(x, "orientation 9") {
 		t.Fatalf("orientation 9: %d %v", x.Orientation, x.Errors)
 	}
 }
 
-func TestReadPhotoExifPNGAndHEIC(t *testing.T) {
+func TestReadExifPNGAndHEIC(t *testing.T) {
 	o := phototest.Full()
 	o.Width, o.Height = 40, 30
 	for _, c := range []struct {
 		ct string
 		b  []byte
-	}{{ContentPNG, phototest.PNG(t, o)}, {ContentHEIC, phototest.HEIC(t, o)}} {
+	}{{models.ContentPNG, phototest.PNG(t, o)}, {models.ContentHEIC, phototest.HEIC(t, o)}} {
 		x := readExif(t, c.b, c.ct)
 		if len(x.Errors) != 0 || !near(x.Lat, 22.543096, 1e-7) || !near(x.Lon, 114.057865, 1e-7) ||
 			x.TakenAt == nil || x.Make != "FieldCam" || x.Width != 40 || x.Height != 30 {
 			t.Fatalf("%s: %+v", c.ct, x)
 		}
 	}
-	x := readExif(t, phototest.PNG(t, phototest.Options{Width: 7, Height: 5}), ContentPNG)
+	x := readExif(t, phototest.PNG(t, phototest.Options{Width: 7, Height: 5}), models.ContentPNG)
 	if x.Width != 7 || x.Height != 5 || len(x.Errors) != 0 || x.Lat != nil {
 		t.Fatalf("png without exif: %+v", x)
 	}
-	x = readExif(t, phototest.HEIC(t, phototest.Options{Width: 4032, Height: 3024}), ContentHEIC)
+	x = readExif(t, phototest.HEIC(t, phototest.Options{Width: 4032, Height: 3024}), models.ContentHEIC)
 	if x.Width != 4032 || x.Height != 3024 || len(x.Errors) != 0 {
 		t.Fatalf("heic without exif: %+v", x)
 	}
 }
 
-func TestReadPhotoExifNone(t *testing.T) {
-	x := readExif(t, phototest.JPEG(t, phototest.Options{Width: 10, Height: 20}), ContentJPEG)
+func TestReadExifNone(t *testing.T) {
+	x := readExif(t, phototest.JPEG(t, phototest.Options{Width: 10, Height: 20}), models.ContentJPEG)
 	if x.Width != 10 || x.Height != 20 || len(x.Errors) != 0 || x.Lat != nil || x.TakenAt != nil {
 		t.Fatalf("got %+v", x)
 	}
@@ -229,7 +230,7 @@ func rats(bo order, v ...uint32) []byte {
 	return b
 }
 
-func TestReadPhotoExifHandMadeTIFF(t *testing.T) {
+func TestReadExifHandMadeTIFF(t *testing.T) {
 	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
 		// Decimal degrees in the first rational (some phones), seconds as zero; SHORT orientation.
 		gps := []tiffEnt{
@@ -239,7 +240,7 @@ func TestReadPhotoExifHandMadeTIFF(t *testing.T) {
 			{0x0004, 5, 3, rats(bo, 73, 1, 59, 1, 1234, 100)},
 		}
 		ifd0 := []tiffEnt{{0x0112, 3, 1, bo.AppendUint16(nil, 8)}, {0x010F, 2, 6, []byte("Acme\x00\x00")}}
-		x := readExif(t, phototest.JPEG(t, phototest.Options{ExifTIFF: buildTIFF(bo, ifd0, nil, gps)}), ContentJPEG)
+		x := readExif(t, phototest.JPEG(t, phototest.Options{ExifTIFF: buildTIFF(bo, ifd0, nil, gps)}), models.ContentJPEG)
 		wantLon := -(73 + 59.0/60 + 12.34/3600)
 		if len(x.Errors) != 0 || !near(x.Lat, 22.543096, 1e-9) || !near(x.Lon, wantLon, 1e-9) || x.Orientation != 8 || x.Make != "Acme" {
 			t.Fatalf("%v: %+v", bo, x)
@@ -270,7 +271,7 @@ func TestReadPhotoExifHandMadeTIFF(t *testing.T) {
 	}
 	for _, c := range bad {
 		tiff := buildTIFF(bo, []tiffEnt{{0x010F, 2, 4, []byte("Abc\x00")}}, nil, c.gps)
-		x := readExif(t, phototest.JPEG(t, phototest.Options{ExifTIFF: tiff}), ContentJPEG)
+		x := readExif(t, phototest.JPEG(t, phototest.Options{ExifTIFF: tiff}), models.ContentJPEG)
 		if !slices.Contains(x.Errors, c.want) && !hasError(x, c.want) {
 			t.Errorf("%s: errors %v, want %q", c.name, x.Errors, c.want)
 		}
@@ -280,7 +281,7 @@ func TestReadPhotoExifHandMadeTIFF(t *testing.T) {
 	}
 }
 
-func TestReadPhotoExifMalformedKeepsPhoto(t *testing.T) {
+func TestReadExifMalformedKeepsPhoto(t *testing.T) {
 	full := phototest.ExifTIFF(t, phototest.Full())
 	cases := map[string][]byte{
 		"exif cut to 40 bytes":    phototest.JPEG(t, phototest.Options{ExifTIFF: full[:40]}),
@@ -289,14 +290,14 @@ func TestReadPhotoExifMalformedKeepsPhoto(t *testing.T) {
 		"ifd0 offset outside":     phototest.JPEG(t, phototest.Options{ExifTIFF: []byte("MM\x00*\x7f\x00\x00\x00\x00\x00")}),
 	}
 	for name, b := range cases {
-		x := readExif(t, b, ContentJPEG)
+		x := readExif(t, b, models.ContentJPEG)
 		if len(x.Errors) == 0 || x.Width != 64 || x.Height != 48 {
 			t.Errorf("%s: %+v", name, x)
 		}
 	}
 	jpg := phototest.JPEG(t, phototest.Full())
 	for _, n := range []int{3, 5, 30, 200, 400} { // all before the frame header
-		x := readExif(t, jpg[:n], ContentJPEG)
+		x := readExif(t, jpg[:n], models.ContentJPEG)
 		if len(x.Errors) == 0 {
 			t.Errorf("file cut at %d: no error: %+v", n, x)
 		}
@@ -304,19 +305,19 @@ func TestReadPhotoExifMalformedKeepsPhoto(t *testing.T) {
 	png := phototest.PNG(t, phototest.Full())
 	heic := phototest.HEIC(t, phototest.Full())
 	for _, n := range []int{10, 40, 100} {
-		if x := readExif(t, png[:n], ContentPNG); len(x.Errors) == 0 {
+		if x := readExif(t, png[:n], models.ContentPNG); len(x.Errors) == 0 {
 			t.Errorf("png cut at %d: %+v", n, x)
 		}
-		if x := readExif(t, heic[:n], ContentHEIC); len(x.Errors) == 0 {
+		if x := readExif(t, heic[:n], models.ContentHEIC); len(x.Errors) == 0 {
 			t.Errorf("heic cut at %d: %+v", n, x)
 		}
 	}
 }
 
-// TestReadPhotoExifFanOut: a 64 KB EXIF whose IFD0 points 2,700 times at an Exif IFD that points
+// TestReadExifFanOut: a 64 KB EXIF whose IFD0 points 2,700 times at an Exif IFD that points
 // 2,700 times at an interoperability IFD. A reader that follows every pointer does 7 million
 // directory reads (go-exif v3 ran for minutes); this one reads each directory once.
-func TestReadPhotoExifFanOut(t *testing.T) {
+func TestReadExifFanOut(t *testing.T) {
 	bo := binary.BigEndian
 	const n = 2700
 	b := []byte("MM\x00*\x00\x00\x00\x08")
@@ -331,7 +332,7 @@ func TestReadPhotoExifFanOut(t *testing.T) {
 		b = append(bo.AppendUint32(bo.AppendUint16(bo.AppendUint16(b, 0xA005), 4), 1), bo.AppendUint32(nil, exifOff)...)
 	}
 	b = bo.AppendUint32(b, 0)
-	x := readExif(t, phototest.JPEG(t, phototest.Options{ExifTIFF: b}), ContentJPEG)
+	x := readExif(t, phototest.JPEG(t, phototest.Options{ExifTIFF: b}), models.ContentJPEG)
 	if x.Width != 64 {
 		t.Fatalf("%+v", x)
 	}
@@ -349,15 +350,15 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-func TestReadPhotoExifReadsOnlyTheHeader(t *testing.T) {
+func TestReadExifReadsOnlyTheHeader(t *testing.T) {
 	o := phototest.Full()
 	o.Width, o.Height, o.Noise = 1200, 800, 20
 	for _, c := range []struct {
 		ct string
 		b  []byte
-	}{{ContentJPEG, phototest.JPEG(t, o)}, {ContentPNG, phototest.PNG(t, o)}} {
+	}{{models.ContentJPEG, phototest.JPEG(t, o)}, {models.ContentPNG, phototest.PNG(t, o)}} {
 		cr := &countingReader{r: bytes.NewReader(c.b)}
-		x := ReadPhotoExif(cr, int64(len(c.b)), c.ct)
+		x := ReadExif(cr, int64(len(c.b)), c.ct)
 		if x.Lat == nil || x.Width != 1200 {
 			t.Fatalf("%s: %+v", c.ct, x)
 		}

@@ -1,18 +1,19 @@
-package models
+package photofile
 
 import (
 	"bytes"
+	"github.com/fieldsync/fieldsync/models"
 	"runtime"
 	"testing"
 
 	"github.com/fieldsync/fieldsync/models/phototest"
 )
 
-// FuzzReadPhotoExif feeds arbitrary files to the EXIF reader under each content type. It must
-// not panic (ReadPhotoExif recovers, so a recovered panic shows up as the internal-error message
+// FuzzReadExif feeds arbitrary files to the EXIF reader under each content type. It must
+// not panic (ReadExif recovers, so a recovered panic shows up as the internal-error message
 // and fails here too), must allocate no more than a few times the file's size (no size read from the file is
 // trusted), and must keep its output bounded.
-func FuzzReadPhotoExif(f *testing.F) {
+func FuzzReadExif(f *testing.F) {
 	full := phototest.Full()
 	tiff := phototest.ExifTIFF(f, full)
 	f.Add(phototest.JPEG(f, full), uint8(0))
@@ -22,16 +23,16 @@ func FuzzReadPhotoExif(f *testing.F) {
 	f.Add(phototest.HEIC(f, full), uint8(2))
 	f.Add(phototest.HEICHeader(), uint8(2))
 	f.Add(tiff, uint8(3))
-	types := []string{ContentJPEG, ContentPNG, ContentHEIC}
+	types := []string{models.ContentJPEG, models.ContentPNG, models.ContentHEIC}
 	f.Fuzz(func(t *testing.T, b []byte, kind uint8) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		var x *PhotoExif
+		var x *models.PhotoExif
 		if kind%4 == 3 { // the TIFF parser alone
-			x = &PhotoExif{}
+			x = &models.PhotoExif{}
 			readTIFFExif(b, x)
 		} else {
-			x = ReadPhotoExif(bytes.NewReader(b), int64(len(b)), types[kind%4])
+			x = ReadExif(bytes.NewReader(b), int64(len(b)), types[kind%4])
 		}
 		runtime.ReadMemStats(&after)
 		// Every buffer is bounded by the file: a few copies of it plus bookkeeping at most.

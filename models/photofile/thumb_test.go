@@ -1,8 +1,9 @@
-package models
+package photofile
 
 import (
 	"bytes"
 	"errors"
+	"github.com/fieldsync/fieldsync/models"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -29,7 +30,7 @@ func closeTo(c color.Color, want color.RGBA) bool {
 	return d(r, want.R) && d(g, want.G) && d(b, want.B)
 }
 
-func TestMakeThumbnailOrientation(t *testing.T) {
+func TestThumbnailOrientation(t *testing.T) {
 	tl, tr, bl, br := phototest.TopLeft, phototest.TopRight, phototest.BottomLeft, phototest.BottomRight
 	// The upright picture's corners (top-left, top-right, bottom-left, bottom-right) for each
 	// orientation of the stored 640×480 image.
@@ -62,7 +63,7 @@ func TestMakeThumbnailOrientation(t *testing.T) {
 // of each quadrant, near its corner and just beside the centre lines (the edges must not move).
 func thumbCorners(t *testing.T, src []byte, o, w, h int, corners [4]color.RGBA) {
 	t.Helper()
-	b, err := MakeThumbnail(bytes.NewReader(src), ContentJPEG, o)
+	b, err := Thumbnail(bytes.NewReader(src), models.ContentJPEG, o)
 	if err != nil {
 		t.Fatalf("orientation %d: %v", o, err)
 	}
@@ -83,24 +84,24 @@ func thumbCorners(t *testing.T, src []byte, o, w, h int, corners [4]color.RGBA) 
 	}
 }
 
-func TestMakeThumbnailSizes(t *testing.T) {
+func TestThumbnailSizes(t *testing.T) {
 	for _, c := range []struct {
 		ct         string
 		w, h       int
 		wantW, wan int
 	}{
-		{ContentJPEG, 1000, 200, 320, 64},
-		{ContentJPEG, 300, 1200, 80, 320},
-		{ContentJPEG, 100, 50, 100, 50}, // never upscaled
-		{ContentPNG, 640, 480, 320, 240},
-		{ContentPNG, 1, 1000, 1, 320},
+		{models.ContentJPEG, 1000, 200, 320, 64},
+		{models.ContentJPEG, 300, 1200, 80, 320},
+		{models.ContentJPEG, 100, 50, 100, 50}, // never upscaled
+		{models.ContentPNG, 640, 480, 320, 240},
+		{models.ContentPNG, 1, 1000, 1, 320},
 	} {
 		o := phototest.Options{Width: c.w, Height: c.h}
 		src := phototest.JPEG(t, o)
-		if c.ct == ContentPNG {
+		if c.ct == models.ContentPNG {
 			src = phototest.PNG(t, o)
 		}
-		b, err := MakeThumbnail(bytes.NewReader(src), c.ct, 1)
+		b, err := Thumbnail(bytes.NewReader(src), c.ct, 1)
 		if err != nil {
 			t.Fatalf("%s %d×%d: %v", c.ct, c.w, c.h, err)
 		}
@@ -114,11 +115,11 @@ func TestMakeThumbnailSizes(t *testing.T) {
 	}
 }
 
-func TestMakeThumbnailRefuses(t *testing.T) {
-	if _, err := MakeThumbnail(bytes.NewReader(phototest.HEIC(t, phototest.Full())), ContentHEIC, 1); !errors.Is(err, ErrNoDecoder) {
+func TestThumbnailRefuses(t *testing.T) {
+	if _, err := Thumbnail(bytes.NewReader(phototest.HEIC(t, phototest.Full())), models.ContentHEIC, 1); !errors.Is(err, ErrNoDecoder) {
 		t.Fatalf("heic: %v", err)
 	}
-	if _, err := MakeThumbnail(bytes.NewReader([]byte("GIF89a")), "image/gif", 1); !errors.Is(err, ErrNoDecoder) {
+	if _, err := Thumbnail(bytes.NewReader([]byte("GIF89a")), "image/gif", 1); !errors.Is(err, ErrNoDecoder) {
 		t.Fatalf("gif: %v", err)
 	}
 	// A PNG whose header claims 20000×20000 (400 MP) with almost no data: refused from the header.
@@ -130,7 +131,7 @@ func TestMakeThumbnailRefuses(t *testing.T) {
 	ihdr := bomb[8:33]
 	copy(ihdr[8:16], []byte{0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20})
 	fixCRC(ihdr)
-	if _, err := MakeThumbnail(bytes.NewReader(bomb), ContentPNG, 1); !errors.Is(err, ErrTooManyPixels) {
+	if _, err := Thumbnail(bytes.NewReader(bomb), models.ContentPNG, 1); !errors.Is(err, ErrTooManyPixels) {
 		t.Fatalf("png bomb: %v", err)
 	}
 	// A JPEG whose frame header claims 65535×65535.
@@ -141,7 +142,7 @@ func TestMakeThumbnailRefuses(t *testing.T) {
 			break
 		}
 	}
-	if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
+	if _, err := Thumbnail(bytes.NewReader(j), models.ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
 		t.Fatalf("jpeg bomb: %v", err)
 	}
 	// The same frame header made progressive (SOF2) claiming 6000×5000 (30 MP): over the
@@ -150,22 +151,22 @@ func TestMakeThumbnailRefuses(t *testing.T) {
 	for i := 2; i+9 < len(j); i++ {
 		if j[i] == 0xFF && j[i+1] == 0xC0 {
 			copy(j[i+5:i+9], []byte{0x13, 0x88, 0x17, 0x70}) // height 5000, width 6000
-			if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); err == nil || errors.Is(err, ErrTooManyPixels) {
+			if _, err := Thumbnail(bytes.NewReader(j), models.ContentJPEG, 1); err == nil || errors.Is(err, ErrTooManyPixels) {
 				t.Fatalf("baseline 30 MP: %v", err)
 			}
 			j[i+1] = 0xC2
 			break
 		}
 	}
-	if _, err := MakeThumbnail(bytes.NewReader(j), ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
+	if _, err := Thumbnail(bytes.NewReader(j), models.ContentJPEG, 1); !errors.Is(err, ErrTooManyPixels) {
 		t.Fatalf("progressive 30 MP: %v", err)
 	}
 	// Broken bytes: an error, not a panic.
 	full := phototest.JPEG(t, phototest.Options{Width: 64, Height: 64})
-	if _, err := MakeThumbnail(bytes.NewReader(full[:len(full)/2]), ContentJPEG, 1); err == nil {
+	if _, err := Thumbnail(bytes.NewReader(full[:len(full)/2]), models.ContentJPEG, 1); err == nil {
 		t.Fatal("truncated jpeg gave a thumbnail")
 	}
-	if _, err := MakeThumbnail(bytes.NewReader([]byte("not an image")), ContentPNG, 1); err == nil {
+	if _, err := Thumbnail(bytes.NewReader([]byte("not an image")), models.ContentPNG, 1); err == nil {
 		t.Fatal("text gave a thumbnail")
 	}
 }
