@@ -49,12 +49,9 @@ func (s *Server) access(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	route := c.Route().Path
-	if unmatched, _ := c.Locals(localUnmatched).(bool); unmatched {
-		route = "unmatched"
-	}
+	route := routeLabel(c)
 	elapsed := time.Since(start)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	s.metrics.observe(methodLabel(c.Method()), route, status, elapsed)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError

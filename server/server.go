@@ -141,7 +141,6 @@ func proxyHeader(trusted []string) string {
 func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metrics.handler())
 
 	// Authentication is attached per route, not to a prefix, so an unknown path is a 404 for
 	// everyone rather than a 401 that hides it.
