@@ -269,6 +269,7 @@ func exchange(method, path string, status int, header map[string]string, body st
 	req := httptest.NewRequest(method, path, nil)
 	h := http.Header{}
 	h.Set(HeaderRequestID, "test-request-1")
+	h.Set("Cache-Control", "no-store")
 	for k, v := range header {
 		if v == "" {
 			h.Del(k)
@@ -324,6 +325,8 @@ func TestContractRejectsDrift(t *testing.T) {
 		{"login expiry not a date-time", "POST", "/v1/auth/login", 200, jsonCT, strings.Replace(okLogin, "2026-12-26T15:00:00Z", "tomorrow", 1), "/expires_at"},
 		{"login unknown role", "POST", "/v1/auth/login", 200, jsonCT, strings.Replace(okLogin, "township_officer", "ranger", 1), "/user/role"},
 		{"login success as problem+json", "POST", "/v1/auth/login", 200, problemCT, okLogin, "Content-Type"},
+		{"login success that may be cached", "POST", "/v1/auth/login", 200, map[string]string{"Content-Type": "application/json", "Cache-Control": ""}, okLogin, "Cache-Control"},
+		{"login 429 that may be cached", "POST", "/v1/auth/login", 429, map[string]string{"Content-Type": problemJSON, "Retry-After": "5", "Cache-Control": "private"}, problemBody("too-many-login-failures", 429, ""), "Cache-Control"},
 		{"login 401 ok", "POST", "/v1/auth/login", 401, www, problemBody("invalid-credentials", 401, ""), ""},
 		{"login 401 as application/json", "POST", "/v1/auth/login", 401, map[string]string{"Content-Type": "application/json", "WWW-Authenticate": "Bearer x"}, problemBody("invalid-credentials", 401, ""), "Content-Type"},
 		{"login 401 without WWW-Authenticate", "POST", "/v1/auth/login", 401, problemCT, problemBody("invalid-credentials", 401, ""), "WWW-Authenticate"},

@@ -39,7 +39,6 @@ type harness struct {
 func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Password = storagetest.CheapPasswords
-	cfg.Login = LoginLimits{MaxUserFailures: 5, MaxIPFailures: 20, Window: time.Minute, Lockout: time.Minute}
 	return cfg
 }
 
