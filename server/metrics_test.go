@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -36,13 +35,7 @@ type metricsCase struct {
 func TestMetricsAfterVariedTraffic(t *testing.T) {
 	h := newHarness(t)
 	app, reg := h.app, h.reg
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Listener(ln)
-	t.Cleanup(func() { app.Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := h.serveLoopback()
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}}
 	defer client.CloseIdleConnections()
 
