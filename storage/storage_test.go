@@ -177,11 +177,15 @@ func TestAuthenticateChecksEverything(t *testing.T) {
 	st, _ := storagetest.NewDemoStore(t)
 	ctx := context.Background()
 	u, _ := st.GetUserByUsername(ctx, "ranger.dongsheng")
-	if _, _, err := st.DeviceLogin(ctx, models.Device{ID: "d1"}, u.ID, "127.0.0.1"); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{"d1", "d2"} {
+		if _, _, err := st.DeviceLogin(ctx, models.Device{ID: d}, u.ID, "127.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	live, _ := st.CreateToken(ctx, []byte("live"), u.ID, "d1", time.Now().Add(time.Hour))
-	_, _ = st.CreateToken(ctx, []byte("old"), u.ID, "d1", time.Now().Add(-time.Second))
+	if _, err := st.CreateToken(ctx, []byte("old"), u.ID, "d2", time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	p, err := st.Authenticate(ctx, []byte("live"))
 	if err != nil || p.TokenID != live || p.User.PasswordHash != "" || p.Scope.RegionPath == "" || len(p.Scope.Kinds) != 2 {
 		t.Fatalf("principal %+v %v", p, err)
@@ -191,5 +195,31 @@ func TestAuthenticateChecksEverything(t *testing.T) {
 	}
 	if n, err := st.PruneTokens(ctx, time.Now()); err != nil || n != 1 {
 		t.Fatalf("pruned %d %v", n, err)
+	}
+}
+
+// TestOneLiveTokenPerDevice: the schema keeps one live token per device and user; a login ends
+// the earlier one first.
+func TestOneLiveTokenPerDevice(t *testing.T) {
+	st, _ := storagetest.NewDemoStore(t)
+	ctx := context.Background()
+	u, _ := st.GetUserByUsername(ctx, "ranger.dongsheng")
+	if _, _, err := st.DeviceLogin(ctx, models.Device{ID: "d1"}, u.ID, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, []byte("first"), u.ID, "d1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, []byte("second"), u.ID, "d1", time.Now().Add(time.Hour)); err == nil {
+		t.Fatal("a second live token on one device was stored")
+	}
+	if n, err := st.RevokeDeviceSessions(ctx, u.ID, "d1"); err != nil || n != 1 {
+		t.Fatalf("revoked %d %v", n, err)
+	}
+	if _, err := st.CreateToken(ctx, []byte("second"), u.ID, "d1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Authenticate(ctx, []byte("first")); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("replaced token accepted: %v", err)
 	}
 }
