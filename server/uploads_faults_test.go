@@ -157,5 +157,3 @@ func TestUploadJanitor(t *testing.T) {
 	}
 	expectStatus(t, p.head(loc), 404) // forgotten after the keep period
 }
-
-var _ = http.StatusOK

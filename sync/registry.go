@@ -34,7 +34,7 @@ type Handler struct {
 }
 
 // KindRules are the rules one kind of field work adds on top of the shared visit and finding
-// rules. Issue-level kinds plug in here without touching the engine.
+// rules. New kinds of field work plug in here without touching the engine.
 //
 // ValidateVisit runs after models.Visit.Validate passed, at visit.create, visit.update and
 // visit.submit, on the visit as it would be stored (at visit.submit: status submitted, ended_at

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -274,5 +273,3 @@ func readSegment(r io.Reader, buf []byte) (int, error) {
 	}
 	return n, nil
 }
-
-var _ = bytes.NewReader
