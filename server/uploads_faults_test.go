@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
