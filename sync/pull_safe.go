@@ -1,0 +1,60 @@
+package sync
+
+import (
+	"encoding/json"
+
+	"github.com/fieldsync/fieldsync/models"
+	"github.com/google/uuid"
+)
+
+// One bad stored record must never break a pull. Push keeps every answer within the answer limits
+// (models.CheckAnswerValue), but records stored before those limits were enforced may break them:
+// an answer nested thousands deep stops many JSON parsers (and Go's encoder past 10,000 levels),
+// a number beyond a float64 stops Go's decoder. Pull therefore sends such a record in a safe form,
+// documented in openapi.yaml (schema Withheld), and logs it:
+//
+//   - a visit: each answer that breaks the limits is sent as null, and data.withheld lists it
+//     ("answers.<key>"); the stored record is left as it is (an update that sets the answer, or
+//     sets it to null, repairs it);
+//   - a conflict: a server_value or client_value that breaks them is sent as null, listed in
+//     data.withheld ("server_value", "client_value");
+//   - a visit whose data cannot be read at all is sent as {"id": …, "withheld": ["*"]}.
+
+// safeVisitData returns a stored visit's data as pull sends it and what it withheld (nil when the
+// data is sent as stored, the common case, which costs one walk of its bytes and no copy).
+func safeVisitData(id uuid.UUID, data json.RawMessage) (json.RawMessage, []string) {
+	out, withheld, ok := models.WithholdBadAnswers(data)
+	if !ok {
+		stub, _ := json.Marshal(map[string]any{"id": id, models.Withheld: []string{"*"}})
+		return stub, []string{"*"}
+	}
+	return out, withheld
+}
+
+// safeConflict is a conflict as pull sends it, with what was withheld from it.
+type safeConflict struct {
+	models.Conflict
+	Withheld []string `json:"withheld,omitempty"`
+}
+
+// safeConflictData returns a conflict's data as pull sends it and what it withheld.
+func safeConflictData(c models.Conflict) (json.RawMessage, []string) {
+	var withheld []string
+	if !models.AnswerFieldWithinLimits(c.Field, c.ServerValue) {
+		c.ServerValue, withheld = nil, append(withheld, "server_value")
+	}
+	if !models.AnswerFieldWithinLimits(c.Field, c.ClientValue) {
+		c.ClientValue, withheld = nil, append(withheld, "client_value")
+	}
+	data, _ := json.Marshal(safeConflict{Conflict: c, Withheld: withheld})
+	return data, withheld
+}
+
+// sent is one change of a pull page; a record sent in a safe form is logged once per page.
+func (p *puller) sent(typ string, l Loaded) ChangeOut {
+	if len(l.Withheld) > 0 {
+		p.e.log.Warn("pull: stored record breaks the limits; sent with parts withheld", "type", typ, "id", l.ID,
+			"withheld", l.Withheld, "client_id", p.clientID)
+	}
+	return ChangeOut{Type: typ, ID: l.ID, Op: models.OpPut, Version: l.Version, Data: l.Data}
+}
