@@ -219,11 +219,12 @@ func TestReferenceAttackLeavesOtherCountyReportsAlone(t *testing.T) {
 	args := visitArgs(v, models.KindProjectVisit, e.region("211523101")) // started 2026-03-14
 	args["site_id"] = target
 	resp := p.push(mut("visit.create", args), mut("visit.submit", map[string]any{"id": v}))
+	if after := unvisited(); !slices.Equal(after, before) {
+		t.Fatalf("康北县's projects without a visit changed: %d -> %d (target still listed: %v)", len(before), len(after),
+			slices.Contains(after, target))
+	}
 	expectRejected(t, resp.Results[0], "out_of_scope", "site_id")
 	expectRejected(t, resp.Results[1], "not_found", "id")
-	if after := unvisited(); !slices.Equal(after, before) {
-		t.Fatalf("康北县's projects without a visit changed: %d -> %d", len(before), len(after))
-	}
 	if e.stateDigest() != digest {
 		t.Fatal("the refused visit changed the database")
 	}
