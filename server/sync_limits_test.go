@@ -14,8 +14,9 @@ import (
 
 // TestSyncPullSendsBadStoredRecordSafely: a visit stored before the answer limits were enforced
 // (an answer nested 9,000 deep and a number no float64 holds, written straight into the database)
-// and a conflict keeping such a value reach phones over HTTP in the documented safe form: the bad
-// parts null and listed in withheld, every page valid against openapi.yaml and decodable.
+// and a conflict keeping such a value reach phones over HTTP in the documented safe form (and
+// supervisors in the conflict list): the bad parts null and listed in withheld, every answer valid
+// against openapi.yaml and decodable.
 func TestSyncPullSendsBadStoredRecordSafely(t *testing.T) {
 	h := newHarness(t)
 	p := h.syncPhone("inspector", "phone-safe")
@@ -63,7 +64,8 @@ func TestSyncPullSendsBadStoredRecordSafely(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, phone := range []*syncPhone{p, h.syncPhone("supervisor", "laptop-safe")} { // incremental, bootstrap
+	sup := h.syncPhone("supervisor", "laptop-safe")
+	for _, phone := range []*syncPhone{p, sup} { // incremental, bootstrap
 		changes, _ := phone.pullAll(500)
 		v, ok := findChange(changes, "visit", bad.ID.String())
 		if !ok {
@@ -83,6 +85,12 @@ func TestSyncPullSendsBadStoredRecordSafely(t *testing.T) {
 				t.Fatalf("conflict sent as %.300s", c.Data)
 			}
 		}
+	}
+	// The supervisors' conflict list sends it the same way.
+	r := h.do("GET", "/v1/conflicts", sup.token, nil)
+	expectStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"server_value":null`) || !strings.Contains(string(r.Body), `"withheld":["server_value"]`) {
+		t.Fatalf("conflict list: %.500s", r.Body)
 	}
 }
 

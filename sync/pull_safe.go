@@ -17,7 +17,8 @@ import (
 //     ("answers.<key>"); the stored record is left as it is (an update that sets the answer, or
 //     sets it to null, repairs it);
 //   - a conflict: a server_value or client_value that breaks them is sent as null, listed in
-//     data.withheld ("server_value", "client_value");
+//     data.withheld ("server_value", "client_value"); the conflict list and a resolution's answer
+//     (GET /v1/conflicts, POST /v1/conflicts/{id}/resolve) send it the same way;
 //   - a visit whose data cannot be read at all is sent as {"id": …, "withheld": ["*"]}.
 
 // safeVisitData returns a stored visit's data as pull sends it and what it withheld (nil when the
@@ -31,23 +32,24 @@ func safeVisitData(id uuid.UUID, data json.RawMessage) (json.RawMessage, []strin
 	return out, withheld
 }
 
-// safeConflict is a conflict as pull sends it, with what was withheld from it.
-type safeConflict struct {
-	models.Conflict
-	Withheld []string `json:"withheld,omitempty"`
+// withholdConflict puts a conflict in the form the API sends (pull, the conflict list, a
+// resolution): a server_value or client_value that breaks the answer limits becomes null and is
+// listed in c.Withheld.
+func withholdConflict(c *models.Conflict) {
+	c.Withheld = nil
+	if !models.AnswerFieldWithinLimits(c.Field, c.ServerValue) {
+		c.ServerValue, c.Withheld = nil, append(c.Withheld, "server_value")
+	}
+	if !models.AnswerFieldWithinLimits(c.Field, c.ClientValue) {
+		c.ClientValue, c.Withheld = nil, append(c.Withheld, "client_value")
+	}
 }
 
 // safeConflictData returns a conflict's data as pull sends it and what it withheld.
 func safeConflictData(c models.Conflict) (json.RawMessage, []string) {
-	var withheld []string
-	if !models.AnswerFieldWithinLimits(c.Field, c.ServerValue) {
-		c.ServerValue, withheld = nil, append(withheld, "server_value")
-	}
-	if !models.AnswerFieldWithinLimits(c.Field, c.ClientValue) {
-		c.ClientValue, withheld = nil, append(withheld, "client_value")
-	}
-	data, _ := json.Marshal(safeConflict{Conflict: c, Withheld: withheld})
-	return data, withheld
+	withholdConflict(&c)
+	data, _ := json.Marshal(c)
+	return data, c.Withheld
 }
 
 // sent is one change of a pull page; a record sent in a safe form is logged once per page.

@@ -1,7 +1,10 @@
 package sync
 
 import (
+	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,4 +234,34 @@ func TestReferenceAttackLeavesOtherCountyReportsAlone(t *testing.T) {
 	// The same visit at the inspector's own county's site is applied and counts there.
 	args["id"], args["site_id"] = uuid.New(), storagetest.SiteIn(models.KindProjectVisit, e.region("211523101").ID)
 	expectStatus(t, p.push(mut("visit.create", args)).Results[0], models.StatusApplied)
+}
+
+// TestResolveConflictKeepsTheValueInScope: a supervisor resolving a conflict writes the chosen
+// value through the same checks as a phone's update: a region outside their scope is refused
+// (422 on value) and nothing changes; a value inside it is written.
+func TestResolveConflictKeepsTheValueInScope(t *testing.T) {
+	e := newEnv(t)
+	insp, sup := e.phone("inspector"), e.phone("supervisor.qinghe")
+	v := uuid.New()
+	args := visitArgs(v, models.KindPlantingCheck, e.region("211521101201")) // a village of 清河县, no site
+	delete(args, "site_id")
+	expectStatus(t, insp.push(mut("visit.create", args)).Results[0], models.StatusApplied)
+	expectStatus(t, insp.push(mut("visit.update", set(v, 1, map[string]any{"region_id": e.region("211521101202").ID}))).Results[0],
+		models.StatusApplied)
+	r := sup.push(mut("visit.update", set(v, 1, map[string]any{"region_id": e.region("211521101203").ID}))).Results[0]
+	expectStatus(t, r, models.StatusConflict)
+
+	before := e.stateDigest()
+	outside, _ := json.Marshal(e.region("211522105201").ID) // a village of 康北县
+	_, err := e.engine.ResolveConflict(e.ctx, sup.a, r.Conflicts[0], Resolution{Keep: "value", Value: outside})
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) || ve.Errors[0].Field != "value" || !strings.Contains(ve.Errors[0].Message, "outside your scope") {
+		t.Fatalf("resolving to another county's region: %v", err)
+	}
+	if e.stateDigest() != before {
+		t.Fatal("a refused resolution changed the database")
+	}
+	if _, err := e.engine.ResolveConflict(e.ctx, sup.a, r.Conflicts[0], Resolution{Keep: "server"}); err != nil {
+		t.Fatalf("resolving to the value it overwrote: %v", err)
+	}
 }
