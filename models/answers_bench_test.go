@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -64,4 +65,40 @@ func BenchmarkValidateAnswerMap(b *testing.B) {
 			b.ReportMetric(float64(took)/float64(base), "limits/baseline")
 		})
 	}
+}
+
+// BenchmarkWithholdBadAnswers is the check pull makes of every visit it sends (a stored visit of
+// about 1.5 KB, as the push benchmark writes), against a baseline measured in the same run: the
+// compaction encoding/json already does to every json.RawMessage it writes into a pull answer.
+//
+//	go test -run '^$' -bench WithholdBadAnswers ./models/
+func BenchmarkWithholdBadAnswers(b *testing.B) {
+	answers := map[string]json.RawMessage{"stage": json.RawMessage(`"under_construction"`), "workers_on_site": json.RawMessage(`120`)}
+	for k := 1; k <= 12; k++ {
+		answers[fmt.Sprintf("item_%02d", k)] = json.RawMessage(`"` + strings.Repeat("crane scaffold ", 4) + `"`)
+	}
+	ended := "2026-03-14T10:40:00+08:00"
+	v := Visit{Kind: KindProjectVisit, StartedAt: "2026-03-14T09:12:03+08:00", EndedAt: &ended, Answers: answers,
+		Notes: strings.Repeat("rebar helmet net ", 20), Status: VisitDraft, DeviceID: "bench-dev"}
+	data, _ := json.Marshal(&v)
+	var buf bytes.Buffer
+	start := time.Now()
+	for range b.N {
+		buf.Reset()
+		if err := json.Compact(&buf, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	base := time.Since(start)
+	b.ResetTimer()
+	start = time.Now()
+	for range b.N {
+		if out, w, ok := WithholdBadAnswers(data); !ok || w != nil || len(out) != len(data) {
+			b.Fatal("a good visit was withheld")
+		}
+	}
+	took := time.Since(start)
+	b.ReportMetric(float64(len(data)), "bytes/visit")
+	b.ReportMetric(float64(base.Nanoseconds())/float64(b.N), "compact_ns/op")
+	b.ReportMetric(float64(took)/float64(base), "check/compact")
 }
