@@ -52,7 +52,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.TrustedProxies = cfg.proxies()
 	sc.PushBodyLimit = cfg.PushBodyLimit
 	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
-	sc.Sync.ResultRetention, sc.Sync.Log = cfg.ResultRetention, log
+	sc.Sync.ResultRetention, sc.Sync.Log = cfg.ResultWindow, log
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	sc.PDFFont = cfg.PDFFont
@@ -63,7 +63,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	go janitor(ctx, db.Store, log, cfg.Retention, cfg.ResultRetention)
+	go janitor(ctx, db.Store, log, cfg.Retention, cfg.ResultWindow)
 	go uploads.RunThumbnails(ctx, 30*time.Second)
 	go uploadJanitor(ctx, uploads, log)
 	served := make(chan error, 1)
