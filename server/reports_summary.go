@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -25,21 +26,6 @@ func (s *Server) summaryReportRoutes(app *fiber.App, authed fiber.Handler) {
 
 // maxSummaryDays bounds a summary's period (two years and a day: any two calendar years).
 const maxSummaryDays = 732
-
-// summaryResponse is GET /v1/reports/summary.
-type summaryResponse struct {
-	Region  storage.RegionBrief   `json:"region"`
-	From    string                `json:"from"`
-	To      string                `json:"to"`
-	By      models.RegionLevel    `json:"by"`
-	AsOf    string                `json:"as_of"` // the CST date overdue is judged at
-	Kinds   []models.Kind         `json:"kinds"`
-	Rows    []*storage.SummaryRow `json:"rows"`
-	Total   *storage.SummaryRow   `json:"total"`
-	Defined string                `json:"definitions"`
-}
-
-const summaryDefinitions = "README.md, section \"Reports: summary, dispatch and printable visit reports\""
 
 // summaryToday is today's date in China Standard Time (midnight CST).
 func summaryToday(now time.Time) time.Time {
@@ -167,18 +153,18 @@ func coveredKinds(sc models.Scope) []models.Kind {
 }
 
 // summaryFor computes the summary of region for from..to.
-func (s *Server) summaryFor(c *fiber.Ctx, region models.Region, by models.RegionLevel, from, to, today time.Time) (summaryResponse, error) {
+func (s *Server) summaryFor(c *fiber.Ctx, region models.Region, by models.RegionLevel, from, to, today time.Time) (render.Summary, error) {
 	sc := principal(c).Scope
 	q := storage.SummaryQuery{RegionPath: region.Path, GroupLevel: by, From: from, To: to, Today: today,
 		Kinds: sc.Kinds, ListLimit: 100}
 	sum, err := s.store.Summary(c.UserContext(), q)
 	if err != nil {
-		return summaryResponse{}, err
+		return render.Summary{}, err
 	}
 	sum.Total.Region = summaryBrief(region)
-	return summaryResponse{Region: summaryBrief(region), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
+	return render.Summary{Region: summaryBrief(region), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
 		By: by, AsOf: today.Format(time.DateOnly), Kinds: coveredKinds(sc), Rows: summaryRowsOrEmpty(sum.Rows), Total: sum.Total,
-		Defined: summaryDefinitions}, nil
+		Defined: render.SummaryDefinitions}, nil
 }
 
 func summaryRowsOrEmpty(rows []*storage.SummaryRow) []*storage.SummaryRow {

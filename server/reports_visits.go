@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -127,79 +128,14 @@ func (s *Server) reportVisits(c *fiber.Ctx) error {
 	page, next := trimPage(rows, limit, func(r storage.VisitReportRow) string {
 		return r.Key.StartedAt + "|" + r.Key.ID.String()
 	})
-	out := visitReportPage{Items: make([]visitReportItem, len(page)), NextCursor: next}
+	out := visitReportPage{Items: make([]render.VisitItem, len(page)), NextCursor: next}
 	for i := range page {
-		out.Items[i] = newVisitReportItem(&page[i])
+		out.Items[i] = render.NewVisitItem(&page[i])
 	}
 	return c.JSON(out)
 }
 
 type visitReportPage struct {
-	Items      []visitReportItem `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
-}
-
-// photoLink is a photo of a report row with the paths that serve its bytes.
-type photoLink struct {
-	ID           uuid.UUID `json:"id"`
-	URL          string    `json:"url"`
-	ThumbnailURL string    `json:"thumbnail_url"`
-}
-
-func photoURL(id uuid.UUID) string     { return "/v1/photos/" + id.String() + "/content" }
-func thumbnailURL(id uuid.UUID) string { return "/v1/photos/" + id.String() + "/thumbnail" }
-
-// visitReportItem is one row of the JSON visit report. Times are China Standard Time.
-type visitReportItem struct {
-	ID              uuid.UUID     `json:"id"`
-	Kind            models.Kind   `json:"kind"`
-	Status          string        `json:"status"`
-	SiteID          *uuid.UUID    `json:"site_id"`
-	SiteName        *string       `json:"site_name"`
-	RegionID        *uuid.UUID    `json:"region_id"`
-	County          *string       `json:"county"`
-	Township        *string       `json:"township"`
-	InspectorID     *uuid.UUID    `json:"inspector_id"`
-	InspectorName   *string       `json:"inspector_name"`
-	StartedAt       *string       `json:"started_at"`
-	EndedAt         *string       `json:"ended_at"`
-	Position        *models.Point `json:"position"`
-	Findings        int           `json:"findings"`
-	OverdueFindings int           `json:"overdue_findings"`
-	Location        *string       `json:"location"`
-	PhotoCount      int           `json:"photo_count"`
-	Photos          []photoLink   `json:"photos"`
-}
-
-func strOrNil(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func cstTime(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := t.In(models.ChinaStandardTime).Format(time.RFC3339)
-	return &s
-}
-
-func newVisitReportItem(r *storage.VisitReportRow) visitReportItem {
-	it := visitReportItem{ID: r.ID, Kind: r.Kind, Status: r.Status, SiteID: r.SiteID, RegionID: r.RegionID,
-		County: strOrNil(r.County), Township: strOrNil(r.Township), InspectorID: r.InspectorID,
-		InspectorName: strOrNil(r.Inspector), StartedAt: cstTime(r.StartedAt), EndedAt: cstTime(r.EndedAt),
-		Findings: r.Findings, OverdueFindings: r.Overdue, Location: strOrNil(r.Location),
-		PhotoCount: len(r.PhotoIDs), Photos: make([]photoLink, len(r.PhotoIDs))}
-	if r.SiteID != nil {
-		it.SiteName = &r.Site.Name
-	}
-	if r.Lat != nil && r.Lon != nil {
-		it.Position = &models.Point{Lat: *r.Lat, Lon: *r.Lon}
-	}
-	for i, id := range r.PhotoIDs {
-		it.Photos[i] = photoLink{ID: id, URL: photoURL(id), ThumbnailURL: thumbnailURL(id)}
-	}
-	return it
+	Items      []render.VisitItem `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
 }

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/google/uuid"
 )
 
 // visitPage is the JSON visit report as a client reads it.
 type visitPage struct {
-	Items      []visitReportItem `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
+	Items      []render.VisitItem `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
 }
 
 func (e *reportEnv) visits(t *testing.T, user, query string) visitPage {
@@ -29,7 +30,7 @@ func (e *reportEnv) visits(t *testing.T, user, query string) visitPage {
 	return p
 }
 
-func itemIDs(items []visitReportItem) []string {
+func itemIDs(items []render.VisitItem) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = it.ID.String()
@@ -110,7 +111,7 @@ func TestReportVisitsFilters(t *testing.T) {
 }
 
 // checkVisitItem compares one row with the oracle, field by field.
-func checkVisitItem(t *testing.T, o *reportOracle, it visitReportItem) {
+func checkVisitItem(t *testing.T, o *reportOracle, it render.VisitItem) {
 	t.Helper()
 	ov := o.byID[it.ID]
 	if ov == nil {
