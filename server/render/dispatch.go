@@ -25,6 +25,7 @@ type Dispatch struct {
 
 // DispatchXLSX writes the dispatch as a workbook of three sheets: 汇总 (the summary, total last),
 // 逾期问题 (overdue findings) and 未督查项目 (projects without a visit); headers in Chinese and English.
+// Text is written as strings (never formulas), defused as in the other exports.
 func DispatchXLSX(out *Dispatch) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -42,6 +43,11 @@ func DispatchXLSX(out *Dispatch) ([]byte, error) {
 		return nil, err
 	}
 	write := func(sheet string, row int, vals []any) error {
+		for i, v := range vals {
+			if s, ok := v.(string); ok {
+				vals[i] = DefuseFormula(s)
+			}
+		}
 		cell, err := excelize.CoordinatesToCellName(1, row)
 		if err != nil {
 			return err

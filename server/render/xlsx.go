@@ -11,7 +11,8 @@ import (
 )
 
 // xlsxTable writes one sheet (more when the rows exceed a sheet's 1,048,576) with a bold header
-// row and typed cells: numbers as numbers, times and dates as Excel dates in China Standard Time.
+// row and typed cells: numbers as numbers, times and dates as Excel dates in China Standard Time,
+// text as strings (never formulas), defused as in CSV.
 type xlsxTable struct {
 	out            io.Writer
 	f              *excelize.File
@@ -113,10 +114,10 @@ func (t *xlsxTable) Row(cells []Cell) error {
 			if d, err := time.Parse(time.DateOnly, c.s); err == nil {
 				t.vals[i] = excelize.Cell{StyleID: t.styles[ColDate], Value: d}
 			} else {
-				t.vals[i] = c.s
+				t.vals[i] = DefuseFormula(c.s)
 			}
 		default:
-			t.vals[i] = c.s
+			t.vals[i] = DefuseFormula(c.s)
 		}
 	}
 	cell, err := excelize.CoordinatesToCellName(1, t.rowNum)
