@@ -30,6 +30,7 @@ var releasedMigrations = map[string]string{
 	"00004_reports.sql":          "2c9547636ad42eddd370f4f4807420daf8b8a016834da3531994389aa8572d30",
 	"00005_summary.sql":          "941a57807b977f49d36771f921bce682ceec75c8117a4c53e2674e29be2f53f0",
 	"00006_reports_converge.sql": "8d6a77b81520bb7e20d62c9cf4ec01caa007d4addf0259ef7d0860f8883cd804",
+	"00009_server_secrets.sql":   "24390ce95990af0b4dbb820f7c26fde5f90a9773087181f63f548b5439f3e555",
 }
 
 // migrationPinProblems lists what breaks the append-only rule in fsys: a pinned file changed or
