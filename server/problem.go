@@ -161,6 +161,13 @@ func fiberProblem(fe *fiber.Error) *Problem {
 		return problem(fe.Code, "timeout", "Request timeout", "The request took too long to arrive.")
 	case fiber.StatusUnsupportedMediaType:
 		return problem(fe.Code, "unsupported-media-type", "Unsupported media type", fe.Message)
+	case fiber.StatusRequestHeaderFieldsTooLarge: // refused by fasthttp: the head overflows its buffer
+		p := problem(fe.Code, "headers-too-large", "Request header fields too large",
+			"The request line and headers together exceed the size limit.")
+		p.Extra = map[string]any{"limit_bytes": maxRequestHead}
+		return p
+	case fiber.StatusBadRequest: // refused by fasthttp: not an HTTP/1.1 request it could parse
+		return problem(fe.Code, "bad-request", "Bad request", "The request is not valid HTTP/1.1: "+fe.Message)
 	}
 	if fe.Code >= 500 {
 		return problem(fe.Code, "internal", "Internal error", "An internal error occurred.")

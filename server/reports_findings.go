@@ -17,83 +17,88 @@ import (
 var findingReportParams = []string{"kind", "region", "severity", "status", "light", "unit", "overdue", "group",
 	"limit", "cursor", "format"}
 
-// findingReportFilter reads the finding report's filters; group is "" or "unit".
-func (s *Server) findingReportFilter(c *fiber.Ctx, now time.Time) (f storage.FindingReportFilter, format, group string, err error) {
-	q, err := newReportQuery(c, findingReportParams...)
+// findingReportFilter reads the finding report's filters; group is "" or "unit"; the pager pages
+// the JSON list (nil for exports and per-unit counts).
+func (s *Server) findingReportFilter(c *fiber.Ctx, now time.Time) (f storage.FindingReportFilter, format, group string, pg *pager, err error) {
+	q, err := readQuery(c, findingReportParams...)
 	if err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	f.Scope, f.Today = principal(c).Scope, todayCST(now)
 	if format, err = q.enum("format", formatJSON, formatCSV, formatXLSX); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	if format == "" {
 		format = formatJSON
 	}
 	if group, err = q.enum("group", "unit"); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	if f.Kind, err = q.kind("kind"); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	if f.Kind != "" && !f.Scope.CoversKind(f.Kind) {
 		p := errForbidden("kind: " + string(f.Kind) + " is outside your scope.")
 		p.Extra = map[string]any{"param": "kind"}
-		return f, "", "", p
+		return f, "", "", nil, p
 	}
 	if f.Severity, err = q.enum("severity", models.Severities...); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	if f.Status, err = q.enum("status", models.FindingOpen, models.FindingRectifying, models.FindingAwaitingRecheck,
 		models.FindingClosed); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	if f.Light, err = q.enum("light", models.LightRed, models.LightYellow, models.LightGreen, models.LightNone); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	f.Unit = q.get("unit")
 	if f.Overdue, err = q.boolean("overdue"); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	if f.RegionPath, err = s.reportRegion(q, f.Scope); err != nil {
-		return f, "", "", err
+		return f, "", "", nil, err
 	}
 	paged := format == formatJSON && group == ""
 	if !paged && q.get("cursor") != "" {
-		return f, "", "", errParam("cursor", "pages the JSON list only; exports and per-unit counts are not paged.")
+		return f, "", "", nil, errParam("cursor", "pages the JSON list only; exports and per-unit counts are not paged.")
 	}
 	switch {
 	case group != "":
 		if q.get("limit") != "" {
-			return f, "", "", errParam("limit", "per-unit counts are not paged: every unit comes in one answer.")
+			return f, "", "", nil, errParam("limit", "per-unit counts are not paged: every unit comes in one answer.")
 		}
-	case paged:
-		if f.Limit, err = q.limit(defaultPageLimit, maxPageLimit); err != nil {
-			return f, "", "", err
-		}
-	default:
+		return f, format, group, nil, nil
+	case !paged:
 		if f.Limit, err = q.limit(0, maxExportRows); err != nil {
-			return f, "", "", err
+			return f, "", "", nil, err
 		}
+		return f, format, group, nil, nil
 	}
-	key, err := q.cursor(3)
+	if pg, err = s.newPager(c, q); err != nil {
+		return f, "", "", nil, err
+	}
+	if pg.limit, err = q.limit(defaultPageLimit, maxPageLimit); err != nil {
+		return f, "", "", nil, err
+	}
+	key, err := cursorKey(pg, 3)
 	if err != nil || key == nil {
-		return f, format, group, err
+		return f, format, group, pg, err
 	}
 	id, ierr := uuid.Parse(key[2])
 	closed, berr := strconv.ParseBool(key[0])
 	if ierr != nil || berr != nil {
-		return f, "", "", errParam("cursor", "is not one this server issued for this report.")
+		return f, "", "", nil, errBadCursor()
 	}
 	f.After = &storage.FindingKey{Closed: closed, Deadline: key[1], ID: id}
-	return f, format, group, nil
+	return f, format, group, pg, nil
 }
 
 // reportFindings is GET /v1/reports/findings: findings by deadline light (overdue first, most
 // overdue first), as JSON pages or CSV/XLSX exports; group=unit counts them per responsible unit.
 func (s *Server) reportFindings(c *fiber.Ctx) error {
 	now := time.Now()
-	f, format, group, err := s.findingReportFilter(c, now)
+	f, format, group, pg, err := s.findingReportFilter(c, now)
 	if err != nil {
 		return err
 	}
@@ -103,13 +108,12 @@ func (s *Server) reportFindings(c *fiber.Ctx) error {
 	if format != formatJSON {
 		return s.exportFindings(c, f, format, now)
 	}
-	limit := f.Limit
-	f.Limit = limit + 1
+	f.Limit = pg.limit + 1
 	rows, err := s.store.ReportFindings(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	page, next := trimPage(rows, limit, func(r storage.FindingReportRow) string {
+	page, next := trimPage(pg, rows, func(r storage.FindingReportRow) string {
 		return strconv.FormatBool(r.Key.Closed) + "|" + r.Key.Deadline + "|" + r.Key.ID.String()
 	})
 	out := findingReportPage{Items: make([]render.FindingItem, len(page)), NextCursor: next}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -311,7 +312,7 @@ func TestReportFindingsBadParams(t *testing.T) {
 		{"limit=5000", "limit"},
 		{"group=unit&limit=5", "limit"},
 		{"group=unit&cursor=abc", "cursor"},
-		{"cursor=" + cursorEncoding.EncodeToString([]byte("maybe|2026-01-01|x")), "cursor"},
+		{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("maybe|2026-01-01|x")), "cursor"},
 		{"region=nowhere", "region"},
 		{"deadline=2026-01-01", "deadline"},
 		{"unit=" + strings.Repeat("单", 100), "unit"},

@@ -14,14 +14,14 @@ import (
 const dispatchListLimit = 5000
 
 // dispatchMonth reads ?month=YYYY-MM (default this month, CST); a month after this one is a 422.
-func dispatchMonth(c *fiber.Ctx, today time.Time) (from, to time.Time, err error) {
-	v := c.Query("month")
+func dispatchMonth(q *query, today time.Time) (from, to time.Time, err error) {
+	v := q.get("month")
 	if v == "" {
 		v = today.Format("2006-01")
 	}
 	m, perr := time.ParseInLocation("2006-01", v, models.ChinaStandardTime)
 	if perr != nil || len(v) != 7 || m.Year() < 2000 {
-		return from, to, summaryParam("month", "must be a month, YYYY-MM (e.g. 2026-04).")
+		return from, to, errParam("month", "must be a month, YYYY-MM (e.g. 2026-04).")
 	}
 	if m.After(today) {
 		var ve models.ValidationError
@@ -34,19 +34,24 @@ func dispatchMonth(c *fiber.Ctx, today time.Time) (from, to time.Time, err error
 // dispatchReport is GET /v1/reports/dispatch: the summary of the month, the findings overdue
 // today and the projects without a visit in the month, as JSON, XLSX or PDF.
 func (s *Server) dispatchReport(c *fiber.Ctx) error {
-	if err := summaryOnlyQuery(c, "month", "region", "format"); err != nil {
+	q, err := readQuery(c, "month", "region", "format")
+	if err != nil {
 		return err
 	}
-	format := c.Query("format", formatJSON)
-	if format != formatJSON && format != formatXLSX && format != "pdf" {
-		return summaryParam("format", "must be json, xlsx or pdf.")
+	format := q.get("format")
+	switch format {
+	case "":
+		format = formatJSON
+	case formatJSON, formatXLSX, "pdf":
+	default:
+		return errParam("format", "must be json, xlsx or pdf.")
 	}
-	region, err := s.summaryRegion(c)
+	region, err := s.summaryRegion(c, q)
 	if err != nil {
 		return err
 	}
 	today := summaryToday(time.Now())
-	from, to, err := dispatchMonth(c, today)
+	from, to, err := dispatchMonth(q, today)
 	if err != nil {
 		return err
 	}

@@ -15,12 +15,17 @@ import (
 // visitReport is GET /v1/reports/visits/{id}[?format=pdf]. A visit outside the caller's scope is
 // a 404, like one that does not exist.
 func (s *Server) visitReport(c *fiber.Ctx) error {
-	if err := summaryOnlyQuery(c, "format"); err != nil {
+	q, err := readQuery(c, "format")
+	if err != nil {
 		return err
 	}
-	format := c.Query("format", formatJSON)
-	if format != formatJSON && format != "pdf" {
-		return summaryParam("format", "must be json or pdf.")
+	format := q.get("format")
+	switch format {
+	case "":
+		format = formatJSON
+	case formatJSON, "pdf":
+	default:
+		return errParam("format", "must be json or pdf.")
 	}
 	id, err := uuidParam(c, "id")
 	if err != nil {
