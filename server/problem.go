@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -81,6 +82,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		id := uuid.NewString()
 		c.Locals(localRequestID, id)
 		c.Set(HeaderRequestID, id)
+	}
+	if clientGone(c) {
+		// Nobody reads an answer: log the request as cancelled and close the connection
+		// without writing one.
+		s.log.InfoContext(c.UserContext(), "request cancelled: the client went away", "request_id", c.Locals(localRequestID),
+			"method", c.Method(), "path", c.Path(), "error", err.Error())
+		c.Status(statusClientGone)
+		c.Context().HijackSetNoResponse(true)
+		c.Context().Hijack(func(net.Conn) {})
+		return nil
 	}
 	p := s.toProblem(c, err)
 	p.Extra = withInstance(p.Extra, c)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"io"
 	"strconv"
 	"time"
@@ -131,14 +130,14 @@ type findingReportPage struct {
 // exportFindings streams the finding report as CSV or XLSX (the query opened before the body
 // starts, as exportVisits).
 func (s *Server) exportFindings(c *fiber.Ctx, f storage.FindingReportFilter, format string, now time.Time) error {
-	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	ctx, cancel := exportContext(c)
 	exp, err := s.store.ExportFindings(ctx, f)
 	if err != nil {
-		cancel()
+		cancel(nil)
 		return err
 	}
-	s.streamExport(c, "findings", format, func(w io.Writer) error {
-		defer cancel()
+	s.streamExport(c, "findings", format, cancel, func(w io.Writer) error {
+		defer cancel(nil)
 		defer exp.Close()
 		tw, err := newTable(format, w, "Findings", render.FindingColumns)
 		if err != nil {
@@ -179,7 +178,7 @@ func (s *Server) reportFindingUnits(c *fiber.Ctx, f storage.FindingReportFilter,
 	if format == formatJSON {
 		return c.JSON(fiber.Map{"units": units})
 	}
-	s.streamExport(c, "findings-by-unit", format, func(w io.Writer) error {
+	s.streamExport(c, "findings-by-unit", format, func(error) {}, func(w io.Writer) error {
 		tw, err := newTable(format, w, "Units", render.FindingUnitColumns)
 		if err != nil {
 			return err

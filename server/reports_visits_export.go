@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -14,23 +15,19 @@ import (
 	"github.com/google/uuid"
 )
 
-// exportTimeout bounds one streamed export (the request deadline ends when the handler returns,
-// before the body is written).
-const exportTimeout = 30 * time.Minute
-
 // exportVisits streams the visit report as CSV, XLSX or GeoJSON: one query opened before the
 // response starts (so a failing query is still a problem+json), read in batches while the body is
 // written (c.Context().SetBodyStreamWriter), so memory stays flat.
 func (s *Server) exportVisits(c *fiber.Ctx, f storage.VisitReportFilter, format string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	ctx, cancel := exportContext(c)
 	exp, err := s.store.ExportVisits(ctx, f)
 	if err != nil {
-		cancel()
+		cancel(nil)
 		return err
 	}
-	s.streamExport(c, "visits", format, func(w io.Writer) error {
+	s.streamExport(c, "visits", format, cancel, func(w io.Writer) error {
 		defer exp.Close() // after cancel: a batch read ahead stops at once
-		defer cancel()
+		defer cancel(nil)
 		var emit func([]storage.VisitReportRow) error
 		var finish func() error
 		if format == formatGeoJSON {
@@ -74,8 +71,10 @@ func (s *Server) exportVisits(c *fiber.Ctx, f storage.VisitReportFilter, format 
 
 // streamExport sets the export's headers and streams its body with write. An error once the body
 // has started cannot change the status any more: it is logged and the body ends short (CSV and
-// GeoJSON then lack their last lines, an XLSX is not a valid zip), which the client notices.
-func (s *Server) streamExport(c *fiber.Ctx, what, format string, write func(w io.Writer) error) {
+// GeoJSON then lack their last lines, an XLSX is not a valid zip), which the client notices. While
+// the body streams, a client that goes away cancels the export (cancel, with errClientGone) even
+// when write is waiting on PostgreSQL rather than writing.
+func (s *Server) streamExport(c *fiber.Ctx, what, format string, cancel context.CancelCauseFunc, write func(w io.Writer) error) {
 	ctype, ext := mimeCSV, "csv"
 	switch format {
 	case formatXLSX:
@@ -91,13 +90,20 @@ func (s *Server) streamExport(c *fiber.Ctx, what, format string, write func(w io
 	// The server's write timeout is one deadline for the whole response; a long export pushes it
 	// forward as it makes progress, so only a client that stops reading for that long is cut off.
 	dw := &deadlineWriter{conn: c.Context().Conn(), timeout: c.App().Config().WriteTimeout}
+	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		var gone atomic.Bool
+		stop := watchPeer(conn, func() { gone.Store(true); cancel(errClientGone) })
+		defer stop()
 		dw.w = bw
 		err := write(dw)
 		if err == nil {
 			err = bw.Flush()
 		}
-		if err != nil {
+		switch {
+		case err != nil && gone.Load():
+			s.log.Info("export cancelled: the client went away", "request_id", reqID, "export", what, "format", format)
+		case err != nil:
 			s.log.Error("export ended early", "request_id", reqID, "export", what, "format", format, "error", err.Error())
 		}
 	})

@@ -121,7 +121,7 @@ func New(d Deps) (*fiber.App, error) {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 	})
-	app.Use(s.requestID, s.access, s.recover, uriLimit, s.timeout, s.jsonBodyLimit)
+	app.Use(s.requestID, s.access, s.recover, uriLimit, s.timeout, s.jsonBodyLimit, s.watchClient)
 	s.routes(app)
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(localUnmatched, true)
