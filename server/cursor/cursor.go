@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strings"
 )
 
 // MaxLen is the length of the longest cursor Open accepts (the base64url of 512 bytes).
@@ -31,6 +32,8 @@ const MaxPayload = MaxLen*6/8 - 1 - macSize
 var ErrInvalid = errors.New("cursor: not a cursor this server issued for this list")
 
 var encoding = base64.RawURLEncoding.Strict()
+
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // Codec seals and opens cursors with one server key.
 type Codec struct {
@@ -72,8 +75,8 @@ func (c *Codec) Seal(list, filter, payload string) string {
 
 // Open checks a cursor made by Seal for the same list and filter and returns its payload.
 func (c *Codec) Open(list, filter, cursor string) (string, error) {
-	if len(cursor) > MaxLen {
-		return "", ErrInvalid
+	if len(cursor) > MaxLen || strings.Trim(cursor, alphabet) != "" {
+		return "", ErrInvalid // the decoder would skip CR and LF: only the cursor as sealed opens
 	}
 	b, err := encoding.DecodeString(cursor)
 	if err != nil || len(b) < 1+macSize || b[0] != version {

@@ -66,6 +66,7 @@ func TestOpenRefuses(t *testing.T) {
 		"too long":               {"/v1/admin/users", "role=admin", good + strings.Repeat("A", MaxLen)},
 		"shifted list/filter":    {"/v1/admin/usersr", "ole=admin", good},
 		"non-canonical trailing": {"/v1/admin/users", "role=admin", good[:len(good)-1] + nextChar(good[len(good)-1])},
+		"with line breaks":       {"/v1/admin/users", "role=admin", good[:10] + "\r\n" + good[10:]},
 	}
 	for name, tc := range cases {
 		if p, err := c.Open(tc.list, tc.filter, tc.cursor); !errors.Is(err, ErrInvalid) {
