@@ -70,6 +70,25 @@ func (s *Server) access(c *fiber.Ctx) error {
 	return nil
 }
 
+// Limits of a request's head: the request target (path and query) and the request line with
+// every header. fasthttp reads the head into a buffer of maxRequestHead bytes and refuses a longer
+// one with 431 before anything is parsed; uriLimit refuses a longer request target with 414.
+const (
+	maxURILength   = 4 << 10
+	maxRequestHead = 8 << 10
+)
+
+// uriLimit refuses a request target (path and query string) over maxURILength bytes with 414.
+func uriLimit(c *fiber.Ctx) error {
+	if len(c.Request().RequestURI()) > maxURILength {
+		p := problem(fiber.StatusRequestURITooLong, "uri-too-long", "URI too long",
+			"The request target (path and query string) exceeds the size limit.")
+		p.Extra = map[string]any{"limit_bytes": maxURILength}
+		return p
+	}
+	return c.Next()
+}
+
 // recover turns a panic into an error (a logged 500) instead of a dead connection.
 func (s *Server) recover(c *fiber.Ctx) (err error) {
 	defer func() {

@@ -71,6 +71,7 @@ type Server struct {
 	dummyHash string         // compared against when a username does not exist, so timing reveals nothing
 	trusted   []netip.Prefix // TrustedProxies, parsed
 	font      pdfFont
+	cursors   cursorKeys // the list cursors' codec, once its key is read
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -109,6 +110,7 @@ func New(d Deps) (*fiber.App, error) {
 		BodyLimit:               max(d.Config.BodyLimit, d.Config.PushBodyLimit),
 		ErrorHandler:            s.errorHandler,
 		DisableStartupMessage:   true,
+		ReadBufferSize:          maxRequestHead, // a longer request line and headers: 431 (fiberProblem)
 		ReadTimeout:             time.Minute,
 		WriteTimeout:            time.Minute,
 		IdleTimeout:             2 * time.Minute,
@@ -116,7 +118,7 @@ func New(d Deps) (*fiber.App, error) {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 	})
-	app.Use(s.requestID, s.access, s.recover, s.timeout, s.jsonBodyLimit)
+	app.Use(s.requestID, s.access, s.recover, uriLimit, s.timeout, s.jsonBodyLimit, s.watchClient)
 	s.routes(app)
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(localUnmatched, true)

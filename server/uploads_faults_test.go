@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -157,5 +156,3 @@ func TestUploadJanitor(t *testing.T) {
 	}
 	expectStatus(t, p.head(loc), 404) // forgotten after the keep period
 }
-
-var _ = http.StatusOK

@@ -1,5 +1,6 @@
-// Package storage is fieldsync's persistence: PostgreSQL through GORM (raw SQL where a query is
-// hot or subtle), the embedded schema migrations, and later the blob stores.
+// Package storage is fieldsync's persistence in PostgreSQL: GORM and raw SQL (where a query is hot
+// or subtle), one file per aggregate, and the embedded, append-only schema migrations. Photo bytes
+// live in storage/blob.
 package storage
 
 import (

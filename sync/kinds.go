@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// The rules of the four kinds of field work (DOMAIN.md, issue 4 item 3). Each rejection names
+// The rules of the four kinds of field work (DOMAIN.md). Each rejection names
 // the field and the rule. Codes beyond the shared ones (required, invalid, out_of_range,
 // not_found):
 //

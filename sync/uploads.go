@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -78,6 +77,7 @@ func (u *Uploads) Config() UploadConfig { return u.cfg }
 // Errors of the upload service; the HTTP layer maps each to its tus status.
 var (
 	ErrUploadGone      = errors.New("sync: upload failed, expired or was terminated")   // 410
+	ErrUploadComplete  = errors.New("sync: the upload is complete")                     // 409, takes no more bytes
 	ErrChunkChecksum   = errors.New("sync: chunk checksum mismatch")                    // 460
 	ErrFileChecksum    = errors.New("sync: the file's sha256 is not the one announced") // 460, upload failed
 	ErrUploadTooLarge  = errors.New("sync: more bytes than the upload's length")        // 413
@@ -275,5 +275,3 @@ func readSegment(r io.Reader, buf []byte) (int, error) {
 	}
 	return n, nil
 }
-
-var _ = bytes.NewReader

@@ -34,6 +34,7 @@ type config struct {
 	PushMax        int
 	PushBodyLimit  int
 	Retention      time.Duration
+	ResultWindow   time.Duration
 	CoverageBuffer float64
 	PDFFont        string
 	MaxPhotoBytes  int
@@ -71,6 +72,7 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "33554432", "largest sync push body in bytes", intSetting(&c.PushBodyLimit)},
 		{"FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "100", "a patrol covers the part of its area within this many metres of its track", floatSetting(&c.CoverageBuffer)},
 		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
+		{"FIELDSYNC_RESULT_RETENTION", "result-retention", "0s", "how long stored push results are kept for replay (0 = FIELDSYNC_RETENTION); older replays are answered expired", durSetting(&c.ResultWindow)},
 		{"FIELDSYNC_PDF_FONT", "pdf-font", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "TrueType font with Chinese glyphs for PDF reports (Debian: fonts-droid-fallback)", str(&c.PDFFont)},
 	}, photoSettings(c)...)
 }
@@ -249,6 +251,12 @@ func (c *config) validate() error {
 	}
 	if c.Retention < 24*time.Hour {
 		return bad("FIELDSYNC_RETENTION", "retention", "must be at least 24h (phones stay offline for days)")
+	}
+	if c.ResultWindow == 0 {
+		c.ResultWindow = c.Retention
+	}
+	if c.ResultWindow < 24*time.Hour {
+		return bad("FIELDSYNC_RESULT_RETENTION", "result-retention", "must be 0 (the same as FIELDSYNC_RETENTION) or at least 24h (a phone replays a push whose answer it lost at its next sync)")
 	}
 	for _, p := range c.proxies() {
 		if net.ParseIP(p) == nil {

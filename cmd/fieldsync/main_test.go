@@ -37,6 +37,8 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"FIELDSYNC_REQUEST_TIMEOUT": "soon"}, nil, "FIELDSYNC_REQUEST_TIMEOUT"},
 		{nil, []string{"--body-limit", "12"}, "FIELDSYNC_BODY_LIMIT"},
 		{nil, []string{"--retention", "1h"}, "FIELDSYNC_RETENTION"},
+		{nil, []string{"--result-retention", "1h"}, "FIELDSYNC_RESULT_RETENTION"},
+		{map[string]string{"FIELDSYNC_RESULT_RETENTION": "-5m"}, nil, "FIELDSYNC_RESULT_RETENTION"},
 		{nil, []string{"--coverage-buffer-m", "0"}, "FIELDSYNC_COVERAGE_BUFFER_M"},
 		{nil, []string{"--push-max-mutations", "0"}, "FIELDSYNC_PUSH_MAX_MUTATIONS"},
 		{nil, []string{"--trusted-proxies", "10.0.0.1,nonsense"}, "FIELDSYNC_TRUSTED_PROXIES"},

@@ -62,6 +62,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.TrustedProxies = cfg.proxies()
 	sc.PushBodyLimit = cfg.PushBodyLimit
 	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
+	sc.Sync.ResultRetention, sc.Sync.Log = cfg.ResultWindow, log
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	sc.PDFFont = cfg.PDFFont
@@ -83,7 +84,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 		defer ms.Close()
 	}
-	go janitor(ctx, db.Store, log, cfg.Retention)
+	go janitor(ctx, db.Store, log, cfg.Retention, cfg.ResultWindow)
 	go uploads.RunThumbnails(ctx, 30*time.Second)
 	go uploadJanitor(ctx, uploads, log)
 	served := make(chan error, 1)
@@ -177,9 +178,13 @@ func printDemoLogins(w io.Writer) {
 	tw.Flush()
 }
 
-// janitor prunes expired tokens, stale login counters, and change-log rows and tombstones older
-// than the retention window, every hour until ctx ends.
-func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention time.Duration) {
+// janitorBatch is how many rows one pruning statement deletes at most (see storage.PruneResults).
+const janitorBatch = 10000
+
+// janitor prunes expired tokens, stale login counters, change-log rows and tombstones older than
+// the retention window, and stored push results older than the result retention, every hour until
+// ctx ends. Of several servers, one prunes push results at a time (an advisory lock).
+func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention, resultRetention time.Duration) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -196,6 +201,11 @@ func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention
 			log.Warn("janitor: prune change log", "error", err)
 		} else if n > 0 {
 			log.Info("janitor: pruned change log and tombstones", "changes", n)
+		}
+		if rep, err := st.PruneResults(ctx, time.Now().Add(-resultRetention), janitorBatch); err != nil {
+			log.Warn("janitor: prune push results", "error", err)
+		} else if rep.Results > 0 || rep.Pushes > 0 {
+			log.Info("janitor: pruned push results", "results", rep.Results, "push_markers", rep.Pushes)
 		}
 		select {
 		case <-ctx.Done():

@@ -34,7 +34,7 @@ func firstSite(t *testing.T, d *device.Device, kind string) string {
 	return s[0].ID
 }
 
-// The scripted session of issue 6: log in, go offline, record visits of all four kinds with
+// A scripted session: log in, go offline, record visits of all four kinds with
 // findings, photos and a patrol track, bring the server back, sync, and find everything on the
 // server exactly once.
 func TestOfflineSessionSyncsEverythingOnce(t *testing.T) {
