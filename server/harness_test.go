@@ -19,6 +19,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -32,13 +33,13 @@ type harness struct {
 	blob  blob.Store
 	dsn   string
 	ct    *contract
-	addr  string // where serve listens, once called
+	reg   *prometheus.Registry // the metrics MetricsHandler serves
+	addr  string               // where serve listens, once called
 }
 
 func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Password = storagetest.CheapPasswords
-	cfg.Login = LoginLimits{MaxUserFailures: 5, MaxIPFailures: 20, Window: time.Minute, Lockout: time.Minute}
 	return cfg
 }
 
@@ -64,11 +65,12 @@ func newHarnessWith(t testing.TB, st *storage.Store, dsn string, b blob.Store, t
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	app, err := New(Deps{Store: st, Blob: b, Config: cfg})
+	reg := prometheus.NewRegistry()
+	app, err := New(Deps{Store: st, Blob: b, Config: cfg, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, app: app, store: st, blob: b, dsn: dsn, ct: loadContract(t)}
+	return &harness{t: t, app: app, store: st, blob: b, dsn: dsn, ct: loadContract(t), reg: reg}
 }
 
 // resp is a response with its body read.

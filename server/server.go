@@ -4,6 +4,7 @@ package server
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -21,20 +22,12 @@ type Config struct {
 	RequestTimeout time.Duration // carried in c.UserContext() (default 30 s)
 	TokenTTL       time.Duration // lifetime of a bearer token (default 30 days: phones stay offline long)
 	Password       models.PasswordParams
-	Login          LoginLimits
+	Login          LoginThrottle
 	TrustedProxies []string // client IPs are read from X-Forwarded-For only behind these proxies
 	PushBodyLimit  int      // bytes of a sync push body (default 32 MiB: 1,000 mutations with answers)
 	Sync           fsync.Config
 	Uploads        fsync.UploadConfig
 	PDFFont        string // TrueType font with Chinese glyphs for PDF reports (report_pdf.go)
-}
-
-// LoginLimits throttle failed logins per username and per client IP.
-type LoginLimits struct {
-	MaxUserFailures int
-	MaxIPFailures   int
-	Window          time.Duration
-	Lockout         time.Duration
 }
 
 // DefaultConfig returns the production defaults.
@@ -45,7 +38,7 @@ func DefaultConfig() Config {
 		RequestTimeout: 30 * time.Second,
 		TokenTTL:       30 * 24 * time.Hour,
 		Password:       models.DefaultPasswordParams,
-		Login:          LoginLimits{MaxUserFailures: 10, MaxIPFailures: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
+		Login:          DefaultLoginThrottle(),
 		PushBodyLimit:  32 << 20,
 		Sync:           fsync.DefaultConfig(),
 		Uploads:        fsync.DefaultUploadConfig(),
@@ -75,7 +68,8 @@ type Server struct {
 	metrics   *metrics
 	sync      *fsync.Engine
 	uploads   *fsync.Uploads
-	dummyHash string // compared against when a username does not exist, so timing reveals nothing
+	dummyHash string         // compared against when a username does not exist, so timing reveals nothing
+	trusted   []netip.Prefix // TrustedProxies, parsed
 	font      pdfFont
 	cursors   cursorKeys // the list cursors' codec, once its key is read
 }
@@ -93,6 +87,9 @@ func New(d Deps) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
+	if s.trusted, err = parseTrustedProxies(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 	// A nil Blob is only for tests that list routes without serving them.
 	s.uploads = d.Uploads
 	if s.uploads == nil {
@@ -143,7 +140,6 @@ func proxyHeader(trusted []string) string {
 func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metrics.handler())
 
 	// Authentication is attached per route, not to a prefix, so an unknown path is a 404 for
 	// everyone rather than a 401 that hides it.

@@ -31,6 +31,7 @@ var releasedMigrations = map[string]string{
 	"00005_summary.sql":            "941a57807b977f49d36771f921bce682ceec75c8117a4c53e2674e29be2f53f0",
 	"00006_reports_converge.sql":   "8d6a77b81520bb7e20d62c9cf4ec01caa007d4addf0259ef7d0860f8883cd804",
 	"00007_sync_results_prune.sql": "e6febf315036defcdbdf3e1ca4ea04eec6534459972e3e4119dedb838a4c6cc0",
+	"00008_login_backoff.sql":      "45cf4cb8aef59344813cd78770756cc5b88957b453cbb1ce9b71656d212aa606",
 	"00009_server_secrets.sql":     "24390ce95990af0b4dbb820f7c26fde5f90a9773087181f63f548b5439f3e555",
 }
 

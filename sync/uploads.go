@@ -123,6 +123,7 @@ func (n *NewUpload) Validate(maxSize int64) error {
 		ve.Add("Upload-Metadata.sha256", "invalid", "the metadata must carry the file's sha256 as 64 hex digits")
 	}
 	ve.CheckText("Upload-Metadata.filename", n.Filename, false, 255)
+	n.Filename = models.SanitizeFilename(n.Filename) // stored and later shown in Content-Disposition
 	ve.CheckText("Upload-Metadata.content_type", n.ContentType, false, 100)
 	if len(n.RawMetadata) > 4096 {
 		ve.Add("Upload-Metadata", "too_long", "upload metadata must be at most 4096 bytes")

@@ -17,6 +17,7 @@ import (
 // config is every setting, read once from FIELDSYNC_* variables and then from flags (flags win).
 type config struct {
 	Addr           string
+	MetricsAddr    string
 	DataDir        string
 	DatabaseURL    string
 	S3Endpoint     string
@@ -53,6 +54,7 @@ func settings(c *config) []setting {
 	}
 	return append([]setting{
 		{"FIELDSYNC_ADDR", "addr", ":8080", "address to listen on (host:port)", str(&c.Addr)},
+		{"FIELDSYNC_METRICS_ADDR", "metrics-addr", "127.0.0.1:9464", "address of the Prometheus /metrics listener (host:port); empty = no metrics", str(&c.MetricsAddr)},
 		{"FIELDSYNC_DATA_DIR", "data-dir", "./data", "directory for the embedded PostgreSQL cluster and local photos", str(&c.DataDir)},
 		{"FIELDSYNC_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty = embedded cluster under the data directory", str(&c.DatabaseURL)},
 		{"FIELDSYNC_S3_ENDPOINT", "s3-endpoint", "", "S3/MinIO endpoint host:port; empty = local photo directory", str(&c.S3Endpoint)},
@@ -194,6 +196,11 @@ func (c *config) validate() error {
 	bad := func(env, fl, format string, a ...any) error { return &settingError{env, fl, fmt.Sprintf(format, a...)} }
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return bad("FIELDSYNC_ADDR", "addr", "%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Addr)
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			return bad("FIELDSYNC_METRICS_ADDR", "metrics-addr", "%q is not host:port (e.g. 127.0.0.1:9464), or empty to turn metrics off", c.MetricsAddr)
+		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		return bad("FIELDSYNC_DATA_DIR", "data-dir", "must not be empty")

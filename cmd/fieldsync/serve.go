@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/storage"
 	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +36,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen on %s (FIELDSYNC_ADDR): %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on %s (FIELDSYNC_METRICS_ADDR; empty turns metrics off): %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 	db, err := openDatabase(ctx, &cfg, log, false)
 	if err != nil {
 		return err
@@ -59,9 +69,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// One upload service for the HTTP handlers and the workers: a finished upload wakes the
 	// thumbnail worker at once; uploads finished on other instances are found by its poll.
 	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
-	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc})
+	reg := prometheus.NewRegistry()
+	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc, Registry: reg})
 	if err != nil {
 		return err
+	}
+	if metricsLn != nil {
+		ms := &http.Server{Handler: server.MetricsHandler(reg), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		go func() {
+			if err := ms.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener stopped", "error", err)
+			}
+		}()
+		defer ms.Close()
 	}
 	go janitor(ctx, db.Store, log, cfg.Retention, cfg.ResultWindow)
 	go uploads.RunThumbnails(ctx, 30*time.Second)
@@ -70,6 +91,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { served <- app.Listener(ln) }()
 	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
 		time.Since(started).Round(time.Millisecond))
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "metrics on %s/metrics (FIELDSYNC_METRICS_ADDR)\n", displayURL(metricsLn.Addr()))
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("server stopped: %w", err)
