@@ -11,6 +11,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -110,29 +111,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	expires := time.Now().Add(s.cfg.TokenTTL).UTC().Truncate(time.Second)
-	var scope models.Scope
-	err = s.store.InTx(ctx, func(tx *storage.Store) error {
-		_, revoked, err := tx.DeviceLogin(ctx, dev, user.ID, ip)
-		if err != nil {
-			return err
-		}
-		if revoked {
-			return problem(fiber.StatusForbidden, "device-revoked", "Device revoked",
-				"This device has been revoked by an administrator; use another device or ask to have it restored.")
-		}
-		if _, err := tx.CreateToken(ctx, hashToken(tok), user.ID, dev.ID, expires); err != nil {
-			return err
-		}
-		if scope, err = tx.UserScope(ctx, user); err != nil {
-			return err
-		}
-		details := map[string]any{"platform": dev.Platform, "app_version": dev.AppVersion}
-		uid := user.ID
-		return tx.Audit(ctx, models.AuditEntry{UserID: &uid, DeviceID: dev.ID, IP: ip, Action: "auth.login",
-			TargetType: "user", TargetID: user.ID.String(), Details: details})
-	})
+	scope, err := s.sync.Login(ctx, fsync.Actor{User: user, DeviceID: dev.ID, IP: ip}, dev, hashToken(tok), expires)
 	if err != nil {
-		return err
+		return err // a revoked device is a 403 device-revoked
 	}
 	if err := s.store.ThrottleReset(ctx, userKey); err != nil {
 		s.log.Warn("throttle reset failed", "error", err)
@@ -155,8 +136,7 @@ func (s *Server) loginFailed(c *fiber.Ctx, userKey, ipKey, username string) erro
 	if err != nil {
 		return err
 	}
-	if err := s.store.Audit(ctx, models.AuditEntry{IP: c.IP(), Action: "auth.login_failed", TargetType: "username",
-		TargetID: username}); err != nil {
+	if err := s.sync.LoginFailed(ctx, c.IP(), username); err != nil {
 		return err
 	}
 	if wait := max(waitU, waitIP); wait > 0 {
@@ -167,15 +147,7 @@ func (s *Server) loginFailed(c *fiber.Ctx, userKey, ipKey, username string) erro
 
 // logout ends the caller's session: the token stops working at once.
 func (s *Server) logout(c *fiber.Ctx) error {
-	p := principal(c)
-	ctx := c.UserContext()
-	err := s.store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.RevokeToken(ctx, p.TokenID); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, auditBy(c, "auth.logout", "device", p.DeviceID, nil))
-	})
-	if err != nil {
+	if err := s.sync.Logout(c.UserContext(), actorOf(c), principal(c).TokenID); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -219,12 +191,4 @@ func requireRole(roles ...models.Role) fiber.Handler {
 // principal returns the authenticated caller; only valid behind authenticate.
 func principal(c *fiber.Ctx) *models.Principal {
 	return c.Locals(localPrincipal).(*models.Principal)
-}
-
-// auditBy builds an audit entry for an action by the authenticated caller.
-func auditBy(c *fiber.Ctx, action, targetType, targetID string, details map[string]any) models.AuditEntry {
-	p := principal(c)
-	uid := p.User.ID
-	return models.AuditEntry{UserID: &uid, DeviceID: p.DeviceID, IP: c.IP(), Action: action,
-		TargetType: targetType, TargetID: targetID, Details: details}
 }

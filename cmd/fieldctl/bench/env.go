@@ -20,6 +20,8 @@ import (
 	"github.com/fieldsync/fieldsync/storage/blob"
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
 	"github.com/fieldsync/fieldsync/storage/pgcluster"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/demo"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -67,7 +69,9 @@ func start(ctx context.Context, log func(string, ...any)) (*env, error) {
 		e.close()
 		return nil, err
 	}
-	if _, err := e.store.LoadDemoCity(ctx, cheap); err != nil {
+	sc := fsync.DefaultConfig()
+	sc.Password = cheap
+	if err := loadCity(ctx, fsync.New(e.store, sc)); err != nil {
 		e.close()
 		return nil, err
 	}
@@ -95,6 +99,15 @@ func start(ctx context.Context, log func(string, ...any)) (*env, error) {
 	go e.app.Listener(ln)
 	log("PostgreSQL, MinIO and fieldsync running under %s", dir)
 	return e, nil
+}
+
+// loadCity loads the demo city and its sites (no field work: the benchmarks push their own).
+func loadCity(ctx context.Context, e *fsync.Engine) error {
+	if _, err := demo.LoadCity(ctx, e); err != nil {
+		return err
+	}
+	_, err := demo.LoadSites(ctx, e)
+	return err
 }
 
 func (e *env) close() {
