@@ -106,8 +106,8 @@ func (s *Server) getChecklist(c *fiber.Ctx) error {
 }
 
 func (s *Server) respondChecklist(c *fiber.Ctx, status int, id uuid.UUID) error {
-	r, err := s.store.GetRecord(c.UserContext(), models.TypeChecklist, id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !principal(c).Scope.CoversKind(r.Kind)) {
+	r, err := s.sync.Checklist(c.UserContext(), actorOf(c), id)
+	if errors.Is(err, storage.ErrNotFound) {
 		return errNotFound("No checklist " + id.String() + ".")
 	} else if err != nil {
 		return err
