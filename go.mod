@@ -21,11 +21,13 @@ require (
 require (
 	github.com/ledongthuc/pdf v0.0.0-20260907135840-6c8c28e0e8a0
 	github.com/signintech/gopdf v0.33.0
+	golang.org/x/tools v0.52.0
 )
 
 require (
 	github.com/phpdave11/gofpdi v1.0.14-0.20211212211723-1f10f9844311 // indirect
 	github.com/pkg/errors v0.8.1 // indirect
+	golang.org/x/mod v0.42.0 // indirect
 )
 
 require (

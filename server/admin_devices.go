@@ -46,21 +46,11 @@ func (s *Server) adminListDevices(c *fiber.Ctx) error {
 // adminRevokeDevice revokes a device (a lost phone): its tokens stop working on the next request
 // and it cannot log in again.
 func (s *Server) adminRevokeDevice(c *fiber.Ctx) error {
-	id := c.Params("id")
-	ctx := c.UserContext()
-	var d deviceDTO
-	err := s.store.InTx(ctx, func(tx *storage.Store) error {
-		dev, err := tx.RevokeDevice(ctx, id)
-		if err != nil {
-			return err
-		}
-		d = toDeviceDTO(dev)
-		return tx.Audit(ctx, auditBy(c, "device.revoke", "device", id, map[string]any{"user_id": dev.UserID.String()}))
-	})
+	dev, err := s.sync.RevokeDevice(c.UserContext(), actorOf(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(d)
+	return c.JSON(toDeviceDTO(dev))
 }
 
 type auditList struct {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 )
 
 type userList struct {
@@ -53,68 +53,17 @@ func (s *Server) adminListUsers(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-type createUserRequest struct {
-	Username   string     `json:"username"`
-	Name       string     `json:"name"`
-	Password   string     `json:"password"`
-	Role       string     `json:"role"`
-	RegionID   *uuid.UUID `json:"region_id"`
-	RegionCode *string    `json:"region_code"`
-	Kinds      []string   `json:"kinds"`
-}
-
 // adminCreateUser creates a user; the password is stored as an argon2id hash only.
 func (s *Server) adminCreateUser(c *fiber.Ctx) error {
-	var req createUserRequest
+	var req fsync.NewUser
 	if err := decodeJSON(c, &req, true); err != nil {
 		return err
 	}
-	u := models.User{Username: models.NormalizeUsername(req.Username), Name: req.Name, Role: models.Role(req.Role), Active: true}
-	var ve models.ValidationError
-	models.ValidateUsername(&ve, "username", u.Username)
-	ve.CheckText("name", u.Name, true, 100)
-	models.ValidatePassword(&ve, "password", req.Password)
-	models.ValidateRole(&ve, "role", u.Role)
-	u.Kinds = models.ValidateKinds(&ve, "kinds", req.Kinds)
-	code := ""
-	if req.RegionCode != nil {
-		code = *req.RegionCode
-	}
-	u.RegionID = s.regionID(c, &ve, req.RegionID, code)
-	if err := ve.Err(); err != nil {
-		return err
-	}
-	hash, err := models.HashPassword(req.Password, s.cfg.Password)
-	if err != nil {
-		return err
-	}
-	u.PasswordHash = hash
-	ctx := c.UserContext()
-	err = s.store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.CreateUser(ctx, &u); err != nil {
-			return err
-		}
-		if err := tx.Audit(ctx, auditBy(c, "user.create", "user", u.ID.String(), map[string]any{
-			"username": u.Username, "role": u.Role, "region_id": u.RegionID, "kinds": u.Kinds})); err != nil {
-			return err
-		}
-		return tx.RecordUserChange(ctx, u.ID, nil)
-	})
-	if errors.Is(err, storage.ErrConflict) {
-		return problem(fiber.StatusConflict, "username-taken", "Username taken", "Another user already has this username.")
-	}
+	u, err := s.sync.CreateUser(c.UserContext(), actorOf(c), req)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(toUserDTO(u))
-}
-
-// regionID resolves the region_id or region_code of a request to an id (nil = whole city).
-func (s *Server) regionID(c *fiber.Ctx, ve *models.ValidationError, id *uuid.UUID, code string) *uuid.UUID {
-	if r := s.lookupRegion(c, ve, "region", id, code); r != nil {
-		return &r.ID
-	}
-	return nil
 }
 
 func (s *Server) adminGetUser(c *fiber.Ctx) error {
@@ -129,16 +78,6 @@ func (s *Server) adminGetUser(c *fiber.Ctx) error {
 	return c.JSON(toUserDTO(u))
 }
 
-type updateUserRequest struct {
-	Name       optional[string]    `json:"name"`
-	Role       optional[string]    `json:"role"`
-	RegionID   optional[uuid.UUID] `json:"region_id"`
-	RegionCode optional[string]    `json:"region_code"`
-	Kinds      optional[[]string]  `json:"kinds"`
-	Active     optional[bool]      `json:"active"`
-	Password   optional[string]    `json:"password"`
-}
-
 // adminUpdateUser changes a user's name, role, scope, active flag or password. A null region_id
 // (or empty region_code) means the whole city. Disabling or a new password ends their sessions.
 func (s *Server) adminUpdateUser(c *fiber.Ctx) error {
@@ -146,76 +85,15 @@ func (s *Server) adminUpdateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req updateUserRequest
+	var req fsync.UserPatch
 	if err := decodeJSON(c, &req, true); err != nil {
 		return err
 	}
-	var ve models.ValidationError
-	var p storage.UserPatch
-	if req.Name.Set {
-		ve.CheckText("name", req.Name.Value, true, 100)
-		p.Name = &req.Name.Value
-	}
-	if req.Role.Set {
-		r := models.Role(req.Role.Value)
-		models.ValidateRole(&ve, "role", r)
-		p.Role = &r
-	}
-	if req.Kinds.Set {
-		k := models.ValidateKinds(&ve, "kinds", req.Kinds.Value)
-		p.Kinds = &k
-	}
-	if req.Active.Set {
-		if req.Active.Null {
-			ve.Add("active", "invalid", "must be true or false")
-		}
-		p.Active = &req.Active.Value
-	}
-	if req.Password.Set {
-		models.ValidatePassword(&ve, "password", req.Password.Value)
-		if len(ve.Errors) == 0 {
-			hash, err := models.HashPassword(req.Password.Value, s.cfg.Password)
-			if err != nil {
-				return err
-			}
-			p.PasswordHash = &hash
-		}
-	}
-	if req.RegionID.Set || req.RegionCode.Set {
-		var idp *uuid.UUID
-		if req.RegionID.Set && !req.RegionID.Null {
-			idp = &req.RegionID.Value
-		}
-		p.RegionID = s.regionID(c, &ve, idp, req.RegionCode.Value)
-		p.WholeCity = p.RegionID == nil
-	}
-	if err := ve.Err(); err != nil {
+	u, err := s.sync.UpdateUser(c.UserContext(), actorOf(c), id, req)
+	if err != nil {
 		return err
 	}
-	return s.updateUser(c, id, p, "user.update", changedFields(req))
-}
-
-func changedFields(req updateUserRequest) map[string]any {
-	d := map[string]any{}
-	if req.Name.Set {
-		d["name"] = req.Name.Value
-	}
-	if req.Role.Set {
-		d["role"] = req.Role.Value
-	}
-	if req.Kinds.Set {
-		d["kinds"] = req.Kinds.Value
-	}
-	if req.Active.Set {
-		d["active"] = req.Active.Value
-	}
-	if req.RegionID.Set || req.RegionCode.Set {
-		d["region"] = map[string]any{"id": req.RegionID.Value, "code": req.RegionCode.Value}
-	}
-	if req.Password.Set {
-		d["password"] = "changed"
-	}
-	return d
+	return c.JSON(toUserDTO(u))
 }
 
 // adminDisableUser disables a user; every token they hold stops working at once.
@@ -224,26 +102,7 @@ func (s *Server) adminDisableUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	inactive := false
-	return s.updateUser(c, id, storage.UserPatch{Active: &inactive}, "user.disable", nil)
-}
-
-func (s *Server) updateUser(c *fiber.Ctx, id uuid.UUID, p storage.UserPatch, action string, details map[string]any) error {
-	ctx := c.UserContext()
-	var u models.User
-	err := s.store.InTx(ctx, func(tx *storage.Store) error {
-		oldPath, err := tx.UserRegionPath(ctx, id)
-		if err != nil {
-			return err
-		}
-		if u, err = tx.UpdateUser(ctx, id, p); err != nil {
-			return err
-		}
-		if err := tx.Audit(ctx, auditBy(c, action, "user", id.String(), details)); err != nil {
-			return err
-		}
-		return tx.RecordUserChange(ctx, id, &oldPath)
-	})
+	u, err := s.sync.DisableUser(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}

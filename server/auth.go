@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,8 +11,8 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 )
 
 // tokenPrefix marks fieldsync tokens so secret scanners and people recognise them.
@@ -113,32 +112,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	expires := time.Now().Add(s.cfg.TokenTTL).UTC().Truncate(time.Second)
-	var scope models.Scope
-	err = s.store.InTx(ctx, func(tx *storage.Store) error {
-		_, revoked, err := tx.DeviceLogin(ctx, dev, user.ID, ip)
-		if err != nil {
-			return err
-		}
-		if revoked {
-			return problem(fiber.StatusForbidden, "device-revoked", "Device revoked",
-				"This device has been revoked by an administrator; use another device or ask to have it restored.")
-		}
-		if err := s.replaceSessions(ctx, tx, user.ID, dev.ID, ip); err != nil {
-			return err
-		}
-		if _, err := tx.CreateToken(ctx, hashToken(tok), user.ID, dev.ID, expires); err != nil {
-			return err
-		}
-		if scope, err = tx.UserScope(ctx, user); err != nil {
-			return err
-		}
-		details := map[string]any{"platform": dev.Platform, "app_version": dev.AppVersion, "known_device": known}
-		uid := user.ID
-		return tx.Audit(ctx, models.AuditEntry{UserID: &uid, DeviceID: dev.ID, IP: ip, Action: "auth.login",
-			TargetType: "user", TargetID: user.ID.String(), Details: details})
-	})
+	scope, err := s.sync.Login(ctx, fsync.Actor{User: user, DeviceID: dev.ID, IP: ip}, dev, hashToken(tok), expires, known)
 	if err != nil {
-		return err
+		return err // a revoked device is a 403 device-revoked
 	}
 	s.loginSucceeded(c, keys)
 	sum, err := s.userSummary(c, user, scope)
@@ -148,29 +124,10 @@ func (s *Server) login(c *fiber.Ctx) error {
 	return c.JSON(loginResponse{Token: tok, ExpiresAt: expires, User: sum, Device: deviceRefDTO{ID: dev.ID}})
 }
 
-// replaceSessions ends the user's earlier sessions on the device (a second login on a phone
-// replaces the first) and audits it when there were any. Call inside InTx after DeviceLogin.
-func (s *Server) replaceSessions(ctx context.Context, tx *storage.Store, userID uuid.UUID, deviceID, ip string) error {
-	n, err := tx.RevokeDeviceSessions(ctx, userID, deviceID)
-	if err != nil || n == 0 {
-		return err
-	}
-	return tx.Audit(ctx, models.AuditEntry{UserID: &userID, DeviceID: deviceID, IP: ip, Action: "auth.session_replaced",
-		TargetType: "device", TargetID: deviceID, Details: map[string]any{"sessions_ended": n}})
-}
-
 // logout ends the caller's session: the token stops working at once.
 func (s *Server) logout(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	p := principal(c)
-	ctx := c.UserContext()
-	err := s.store.InTx(ctx, func(tx *storage.Store) error {
-		if err := tx.RevokeToken(ctx, p.TokenID); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, auditBy(c, "auth.logout", "device", p.DeviceID, nil))
-	})
-	if err != nil {
+	if err := s.sync.Logout(c.UserContext(), actorOf(c), principal(c).TokenID); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -214,12 +171,4 @@ func requireRole(roles ...models.Role) fiber.Handler {
 // principal returns the authenticated caller; only valid behind authenticate.
 func principal(c *fiber.Ctx) *models.Principal {
 	return c.Locals(localPrincipal).(*models.Principal)
-}
-
-// auditBy builds an audit entry for an action by the authenticated caller.
-func auditBy(c *fiber.Ctx, action, targetType, targetID string, details map[string]any) models.AuditEntry {
-	p := principal(c)
-	uid := p.User.ID
-	return models.AuditEntry{UserID: &uid, DeviceID: p.DeviceID, IP: clientIP(c), Action: action,
-		TargetType: targetType, TargetID: targetID, Details: details}
 }

@@ -3,8 +3,8 @@ package server
 import (
 	"time"
 
-	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -109,8 +109,7 @@ func (s *Server) loginFailed(c *fiber.Ctx, k loginKeys, username, deviceID strin
 			return err
 		}
 	}
-	if err := s.store.Audit(ctx, models.AuditEntry{IP: clientIP(c), DeviceID: deviceID, Action: "auth.login_failed",
-		TargetType: "username", TargetID: username}); err != nil {
+	if err := s.sync.LoginFailed(ctx, fsync.Actor{IP: clientIP(c), DeviceID: deviceID}, username); err != nil {
 		return err
 	}
 	if wait > 0 {

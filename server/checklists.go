@@ -6,6 +6,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 )
@@ -101,16 +102,20 @@ func (s *Server) getChecklist(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.respondChecklist(c, fiber.StatusOK, id, true)
+	return s.respondChecklist(c, fiber.StatusOK, id)
 }
 
-func (s *Server) respondChecklist(c *fiber.Ctx, status int, id uuid.UUID, scoped bool) error {
-	r, err := s.store.GetRecord(c.UserContext(), models.TypeChecklist, id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && scoped && !principal(c).Scope.CoversKind(r.Kind)) {
+func (s *Server) respondChecklist(c *fiber.Ctx, status int, id uuid.UUID) error {
+	r, err := s.sync.Checklist(c.UserContext(), actorOf(c), id)
+	if errors.Is(err, storage.ErrNotFound) {
 		return errNotFound("No checklist " + id.String() + ".")
 	} else if err != nil {
 		return err
 	}
+	return writeChecklist(c, status, r)
+}
+
+func writeChecklist(c *fiber.Ctx, status int, r models.Record) error {
 	d, err := toChecklistDTO(r)
 	if err != nil {
 		return err
@@ -118,45 +123,18 @@ func (s *Server) respondChecklist(c *fiber.Ctx, status int, id uuid.UUID, scoped
 	return c.Status(status).JSON(d)
 }
 
-type createChecklistRequest struct {
-	ID    *uuid.UUID             `json:"id"`
-	Kind  string                 `json:"kind"`
-	Name  string                 `json:"name"`
-	Items []models.ChecklistItem `json:"items"`
-}
-
 // createChecklist adds a checklist with its version 1. The client may choose the id, so a retried
 // create is a 409 rather than a duplicate.
 func (s *Server) createChecklist(c *fiber.Ctx) error {
-	var req createChecklistRequest
+	var req fsync.NewChecklist
 	if err := decodeJSON(c, &req, true); err != nil {
 		return err
 	}
-	p := principal(c)
-	uid := p.User.ID
-	cl := models.Checklist{ID: uuid.New(), Kind: models.Kind(req.Kind), Name: req.Name,
-		Versions: []models.ChecklistVersion{{Version: 1, Items: req.Items, PublishedAt: time.Now().UTC(), PublishedBy: &uid}}}
-	var ve models.ValidationError
-	if req.ID != nil && *req.ID == uuid.Nil {
-		ve.Add("id", "invalid", "must not be the nil UUID; leave id out to have one made")
-	} else if req.ID != nil {
-		cl.ID = *req.ID
-	}
-	cl.Validate(&ve)
-	for i := range ve.Errors { // the request names the items of version 1 "items"
-		if f := ve.Errors[i].Field; len(f) >= len("versions[0].items") && f[:len("versions[0].items")] == "versions[0].items" {
-			ve.Errors[i].Field = f[len("versions[0]."):]
-		}
-	}
-	if err := ve.Err(); err != nil {
-		return err
-	}
-	audit := auditBy(c, "checklist.create", models.TypeChecklist, cl.ID.String(), map[string]any{
-		"kind": cl.Kind, "name": cl.Name, "version": 1, "items": len(req.Items)})
-	if _, err := s.store.CreateChecklist(c.UserContext(), cl, &uid, &audit); err != nil {
+	rec, err := s.sync.CreateChecklist(c.UserContext(), actorOf(c), req)
+	if err != nil {
 		return err // a taken id is storage.ErrConflict: 409 conflict
 	}
-	return s.respondChecklist(c, fiber.StatusCreated, cl.ID, false)
+	return writeChecklist(c, fiber.StatusCreated, rec)
 }
 
 type publishChecklistRequest struct {
@@ -174,15 +152,9 @@ func (s *Server) publishChecklistVersion(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req, true); err != nil {
 		return err
 	}
-	uid := principal(c).User.ID
-	_, err = s.store.PublishChecklistVersion(c.UserContext(), id, req.Items, &uid, time.Now(), func(v int) models.AuditEntry {
-		return auditBy(c, "checklist.publish", models.TypeChecklist, id.String(), map[string]any{
-			"version": v, "items": len(req.Items)})
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return errNotFound("No checklist " + id.String() + ".")
-	} else if err != nil {
+	rec, err := s.sync.PublishChecklistVersion(c.UserContext(), actorOf(c), id, req.Items)
+	if err != nil {
 		return err
 	}
-	return s.respondChecklist(c, fiber.StatusCreated, id, false)
+	return writeChecklist(c, fiber.StatusCreated, rec)
 }

@@ -3,10 +3,11 @@ package server
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 )
 
@@ -169,7 +170,7 @@ func TestChecklistValidation(t *testing.T) {
 
 func TestChecklistReadAccess(t *testing.T) {
 	a := newChecklistApp(t)
-	if _, err := a.store.EnsureDefaultChecklists(context.Background(), time.Now()); err != nil {
+	if _, err := synctest.Engine(a.store).EnsureDefaultChecklists(context.Background(), fsync.SystemActor()); err != nil {
 		t.Fatal(err)
 	}
 	admin := a.login("admin")

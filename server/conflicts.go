@@ -59,7 +59,8 @@ func (s *Server) listConflicts(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// resolveConflict applies a supervisor's choice (keep client, server or a new value).
+// resolveConflict applies a supervisor's choice (keep client, server or a new value); the engine
+// audits it in the same transaction.
 func (s *Server) resolveConflict(c *fiber.Ctx) error {
 	id, err := uuidParam(c, "id")
 	if err != nil {
@@ -72,10 +73,6 @@ func (s *Server) resolveConflict(c *fiber.Ctx) error {
 	conflict, err := s.sync.ResolveConflict(c.UserContext(), actorOf(c), id, req)
 	if err != nil {
 		return syncProblem(err)
-	}
-	if err := s.store.Audit(c.UserContext(), auditBy(c, "conflict.resolve", "conflict", id.String(),
-		map[string]any{"keep": req.Keep, "record_id": conflict.RecordID.String(), "field": conflict.Field})); err != nil {
-		return err
 	}
 	return c.JSON(conflict)
 }

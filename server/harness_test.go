@@ -18,6 +18,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/blob"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -45,7 +46,7 @@ func testConfig() Config {
 
 func newHarness(t testing.TB, tweak ...func(*Config)) *harness {
 	t.Helper()
-	st, dsn := storagetest.NewDemoStore(t)
+	st, dsn := synctest.NewDemoStore(t)
 	return newHarnessOn(t, st, dsn, tweak...)
 }
 

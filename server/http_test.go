@@ -13,7 +13,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -130,7 +130,7 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	dsn := cl.DSN("fieldsync")
-	if err := storagetest.MigrateWithDemo(ctx, dsn); err != nil {
+	if err := synctest.MigrateWithDemo(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
 	st, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 4})

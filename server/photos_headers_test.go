@@ -9,7 +9,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models/phototest"
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 )
 
@@ -58,7 +58,7 @@ func TestPhotoHeadersAreSafe(t *testing.T) {
 	data := phototest.JPEG(t, phototest.Full())
 	for _, store := range []string{"local", "minio"} {
 		t.Run(store, func(t *testing.T) {
-			st, dsn := storagetest.NewDemoStore(t)
+			st, dsn := synctest.NewDemoStore(t)
 			h := newHarnessOn(t, st, dsn)
 			if store == "minio" {
 				h = newHarnessWith(t, st, dsn, miniotest.NewStore(t))

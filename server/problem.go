@@ -126,6 +126,7 @@ func withInstance(extra map[string]any, c *fiber.Ctx) map[string]any {
 func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 	var p *Problem
 	var ve *models.ValidationError
+	var me *models.Error
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &p):
@@ -133,18 +134,20 @@ func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 		return &cp
 	case errors.As(err, &ve):
 		return errValidation(ve)
+	case errors.As(err, &me) && me.Kind != models.KindUnavailable:
+		if p := domainProblem(me); p != nil {
+			return p
+		}
 	case errors.Is(err, storage.ErrNotFound):
 		return errNotFound("The requested resource does not exist.")
 	case errors.Is(err, storage.ErrInvalid):
 		s.log.WarnContext(c.UserContext(), "database refused a value", "request_id", c.Locals(localRequestID), "error", err.Error())
 		return problem(fiber.StatusUnprocessableEntity, "constraint", "Invalid value",
 			"A value breaks a rule of the data model.")
-	case errors.Is(err, storage.ErrLastAdmin):
-		return problem(fiber.StatusConflict, "last-admin", "Last admin",
-			"This change would leave no active admin; make another user admin first.")
 	case errors.Is(err, storage.ErrConflict):
 		return problem(fiber.StatusConflict, "conflict", "Conflict", "A resource with the same unique key already exists.")
-	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, blob.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, blob.ErrUnavailable), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, models.ErrUnavailable):
 		s.log.WarnContext(c.UserContext(), "transient failure", "request_id", c.Locals(localRequestID), "error", err.Error())
 		p := problem(fiber.StatusServiceUnavailable, "unavailable", "Service unavailable",
 			"The service is temporarily unavailable; retry after the given delay.")
@@ -160,6 +163,39 @@ func (s *Server) toProblem(c *fiber.Ctx, err error) *Problem {
 		"method", c.Method(), "path", c.Path(), "error", err.Error())
 	return problem(fiber.StatusInternalServerError, "internal", "Internal error",
 		"An internal error occurred; it has been logged with the request id.")
+}
+
+// domainProblems are the domain error codes that have a problem type of their own (the error's
+// message becomes the detail); other domain errors get their kind's type.
+var domainProblems = map[string]*Problem{
+	"username_taken":    problem(fiber.StatusConflict, "username-taken", "Username taken", ""),
+	"region_code_taken": problem(fiber.StatusConflict, "region-code-taken", "Region code taken", ""),
+	"last_admin":        problem(fiber.StatusConflict, "last-admin", "Last admin", ""),
+	"device_revoked":    problem(fiber.StatusForbidden, "device-revoked", "Device revoked", ""),
+}
+
+// domainProblem is the answer to a domain error (models.Error): its code's own problem type, else
+// its kind's; the message is the detail. Nil for a kind without an answer yet.
+func domainProblem(e *models.Error) *Problem {
+	if p, ok := domainProblems[e.Code]; ok {
+		cp := *p
+		cp.Detail = e.Message
+		return &cp
+	}
+	switch e.Kind {
+	case models.KindNotFound:
+		if e.Message == "" {
+			return errNotFound("The requested resource does not exist.")
+		}
+		return errNotFound(e.Message)
+	case models.KindOutOfScope, models.KindForbidden:
+		return errForbidden(e.Message)
+	case models.KindConflict, models.KindIllegalTransition:
+		return problem(fiber.StatusConflict, "conflict", "Conflict", e.Message)
+	case models.KindInvalid:
+		return errValidation(&models.ValidationError{Errors: []models.FieldError{{Field: e.Field, Code: e.Code, Message: e.Message}}})
+	}
+	return nil
 }
 
 func fiberProblem(fe *fiber.Error) *Problem {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -13,20 +15,21 @@ type regionList struct {
 // listRegions returns the region tree inside the caller's scope as a flat list, parents first.
 // ?max_level=township stops at that level; ?boundary=true includes boundaries.
 func (s *Server) listRegions(c *fiber.Ctx) error {
-	return s.writeRegions(c, principal(c).Scope)
+	return s.writeRegions(c, s.sync.Regions)
 }
 
 // adminListRegions returns the whole tree, whatever the admin's own assignment.
 func (s *Server) adminListRegions(c *fiber.Ctx) error {
-	return s.writeRegions(c, models.Scope{})
+	return s.writeRegions(c, s.sync.AdminRegions)
 }
 
-func (s *Server) writeRegions(c *fiber.Ctx, scope models.Scope) error {
+func (s *Server) writeRegions(c *fiber.Ctx,
+	list func(context.Context, fsync.Actor, storage.RegionFilter) ([]models.Region, error)) error {
 	q, err := readQuery(c, "max_level", "boundary")
 	if err != nil {
 		return err
 	}
-	f := storage.RegionFilter{Scope: scope, MaxLevel: models.RegionLevel(q.get("max_level"))}
+	f := storage.RegionFilter{MaxLevel: models.RegionLevel(q.get("max_level"))}
 	if f.MaxLevel != "" && f.MaxLevel.Depth() < 0 {
 		return errBadRequest("max_level must be one of city, county, township, village.")
 	}
@@ -35,7 +38,7 @@ func (s *Server) writeRegions(c *fiber.Ctx, scope models.Scope) error {
 		return err
 	}
 	f.Boundary = b != nil && *b
-	regions, err := s.store.ListRegions(c.UserContext(), f)
+	regions, err := list(c.UserContext(), actorOf(c), f)
 	if err != nil {
 		return err
 	}

@@ -13,14 +13,15 @@ import (
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/demo"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 )
 
 // migrateReportCity builds the report tests' template: the demo city with its demo activity
 // (300 visits, 75 findings, 60 patrol tracks) pushed through the sync engine.
 func migrateReportCity(ctx context.Context, dsn string) error {
-	if err := storagetest.MigrateWithDemo(ctx, dsn); err != nil {
+	if err := synctest.MigrateWithDemo(ctx, dsn); err != nil {
 		return err
 	}
 	st, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2})
@@ -28,10 +29,11 @@ func migrateReportCity(ctx context.Context, dsn string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.LoadDemoSites(ctx); err != nil {
+	e := synctest.Engine(st)
+	if _, err := demo.LoadSites(ctx, e); err != nil {
 		return err
 	}
-	_, err = fsync.New(st, fsync.DefaultConfig()).LoadDemoActivity(ctx, time.Now())
+	_, err = demo.LoadActivity(ctx, e, time.Now())
 	return err
 }
 

@@ -48,23 +48,6 @@ func decodeJSON(c *fiber.Ctx, v any, strict bool) error {
 	return nil
 }
 
-// optional tells a field that was left out from one set to null in a PATCH body.
-type optional[T any] struct {
-	Set   bool
-	Null  bool
-	Value T
-}
-
-// UnmarshalJSON records that the field was present.
-func (o *optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.Value)
-}
-
 func uuidParam(c *fiber.Ctx, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Params(name))
 	if err != nil {

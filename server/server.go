@@ -1,5 +1,7 @@
 // Package server is fieldsync's HTTP layer: the Fiber app, routes, middleware, authentication,
 // request and response types and problem+json errors. Rules live in models, persistence in storage.
+// Handlers read through storage but write only through the sync engine (the one owner of synced
+// writes and the audit log): decode, call the engine with the caller as actor, respond.
 package server
 
 import (
@@ -86,7 +88,9 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
+	syncCfg := d.Config.Sync
+	syncCfg.Password = d.Config.Password // the engine hashes the passwords admins set
+	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, syncCfg)}
 	if s.trusted, err = parseTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 func actorOf(c *fiber.Ctx) fsync.Actor {
 	p := principal(c)
-	return fsync.Actor{User: p.User, Scope: p.Scope, DeviceID: p.DeviceID}
+	return fsync.Actor{User: p.User, Scope: p.Scope, DeviceID: p.DeviceID, IP: c.IP()}
 }
 
 // push applies a phone's queued mutations exactly once (see SYNC_PROTOCOL.md).

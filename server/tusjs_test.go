@@ -15,7 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/models/phototest"
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 )
 
@@ -167,7 +167,7 @@ func TestTusJSClient(t *testing.T) {
 	data := phototest.BigJPEG(t, 2<<20)
 	for _, store := range []string{"local", "minio"} {
 		t.Run(store, func(t *testing.T) {
-			st, dsn := storagetest.NewDemoStore(t)
+			st, dsn := synctest.NewDemoStore(t)
 			var h *harness
 			if store == "minio" {
 				h = newHarnessWith(t, st, dsn, miniotest.NewStore(t))

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 	"github.com/minio/minio-go/v7"
 )
@@ -27,7 +27,7 @@ import (
 func BenchmarkUpload8MB(b *testing.B) {
 	srv := miniotest.Shared(b)
 	store := miniotest.StoreOn(b, srv)
-	st, dsn := storagetest.NewDemoStore(b)
+	st, dsn := synctest.NewDemoStore(b)
 	h := newHarnessWith(b, st, dsn, store)
 	base := h.serveLoopback()
 	client := newTusClient(base, h.login("inspector", "bench-phone"))
@@ -134,7 +134,7 @@ func cutPatch(tb testing.TB, c *tusClient, url string, ph *benchPhoto) (offset, 
 //
 //	go test -run '^$' -bench UploadResumeAfterCut -benchtime 5x ./server/
 func BenchmarkUploadResumeAfterCut(b *testing.B) {
-	st, dsn := storagetest.NewDemoStore(b)
+	st, dsn := synctest.NewDemoStore(b)
 	h := newHarnessWith(b, st, dsn, miniotest.StoreOn(b, miniotest.Shared(b)))
 	c := newTusClient(h.serveLoopback(), h.login("inspector", "bench-phone"))
 	photos := newBenchPhotos(b)
@@ -169,7 +169,7 @@ func BenchmarkUploadResumeAfterCut(b *testing.B) {
 // photo: the server keeps exactly the bytes it received before the cut, and the resume
 // completes the photo with only the other half.
 func TestUploadCutAtHalfMinIO(t *testing.T) {
-	st, dsn := storagetest.NewDemoStore(t)
+	st, dsn := synctest.NewDemoStore(t)
 	h := newHarnessWith(t, st, dsn, miniotest.NewStore(t))
 	p, _ := newTusPhone(h, "inspector", "phone-1")
 	c := newTusClient(h.serveLoopback(), p.token)

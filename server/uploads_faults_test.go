@@ -13,14 +13,14 @@ import (
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/models/phototest"
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 )
 
 // TestUploadMinIO: the whole photo path against a real MinIO: bytes and thumbnail come back
 // through presigned redirects.
 func TestUploadMinIO(t *testing.T) {
-	st, dsn := storagetest.NewDemoStore(t)
+	st, dsn := synctest.NewDemoStore(t)
 	h := newHarnessWith(t, st, dsn, miniotest.NewStore(t))
 	testUploadThenAttach(t, h)
 	r := h.do("GET", "/v1/photos/"+uuid.NewString()+"/content", h.login("inspector", "phone-9"), nil)
@@ -31,7 +31,7 @@ func TestUploadMinIO(t *testing.T) {
 // bytes already stored stay, and the upload resumes and completes once MinIO is back.
 func TestUploadMinIODown(t *testing.T) {
 	srv := miniotest.New(t)
-	st, dsn := storagetest.NewDemoStore(t)
+	st, dsn := synctest.NewDemoStore(t)
 	h := newHarnessWith(t, st, dsn, miniotest.StoreOn(t, srv))
 	p, visit := newTusPhone(h, "inspector", "phone-1")
 	o := phototest.Full()

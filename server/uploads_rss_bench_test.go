@@ -18,7 +18,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 // BenchmarkUploadServerRSS: the server's peak resident memory while 32 phones upload 8 MB photos
@@ -33,7 +33,7 @@ func BenchmarkUploadServerRSS(b *testing.B) {
 	const phones = 32
 	srv := miniotest.Shared(b)
 	store := miniotest.StoreOn(b, srv) // the bucket, removed after the benchmark
-	dsn := pgtest.NewDatabase(b, storagetest.MigrateWithDemo)
+	dsn := pgtest.NewDatabase(b, synctest.MigrateWithDemo)
 	bin := filepath.Join(b.TempDir(), "fieldsync")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/fieldsync").CombinedOutput(); err != nil {
 		b.Fatalf("go build ./cmd/fieldsync: %v\n%s", err, out)

@@ -134,8 +134,9 @@ func (s *Store) ListDevices(ctx context.Context, f DeviceFilter) ([]models.Devic
 	return out, nil
 }
 
-// RevokeDevice marks a phone revoked (a lost phone) for every user of it and ends its sessions at once. Revoking a
-// revoked device changes nothing. Call inside InTx.
+// RevokeDevice marks a phone revoked (a lost phone) for every user of it and returns its most
+// recently seen row; its sessions are ended with RevokeDeviceTokens. Revoking a revoked device
+// changes nothing. Call inside InTx.
 func (s *Store) RevokeDevice(ctx context.Context, id string) (models.Device, error) {
 	res := s.q(ctx).Exec(`UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = ?`, id)
 	if res.Error != nil {
@@ -143,9 +144,6 @@ func (s *Store) RevokeDevice(ctx context.Context, id string) (models.Device, err
 	}
 	if res.RowsAffected == 0 {
 		return models.Device{}, fmt.Errorf("storage: device %q: %w", id, ErrNotFound)
-	}
-	if err := s.RevokeDeviceTokens(ctx, id); err != nil {
-		return models.Device{}, err
 	}
 	return s.GetDevice(ctx, id)
 }

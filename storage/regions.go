@@ -72,31 +72,18 @@ func nullJSON(raw json.RawMessage) any {
 	return string(raw)
 }
 
-// CreateRegion inserts r under its parent (r.ParentID nil only for the city), computing its path.
-// It fills r.ID when zero, r.Path and the timestamps. A taken code is ErrConflict.
-func (s *Store) CreateRegion(ctx context.Context, r *models.Region) error {
-	if r.ID == uuid.Nil {
-		r.ID = uuid.New()
-	}
-	parentPath := ""
-	if r.ParentID != nil {
-		parent, err := s.GetRegion(ctx, *r.ParentID)
-		if err != nil {
-			return fmt.Errorf("storage: region parent: %w", err)
-		}
-		parentPath = parent.Path
-	}
-	r.Path = models.RegionPath(parentPath, r.ID)
+// CreateRegion inserts r as given (the caller fills its id and its path under its parent) and
+// returns it as stored, with its timestamps. A taken code is ErrConflict.
+func (s *Store) CreateRegion(ctx context.Context, r models.Region) (models.Region, error) {
 	lat, lon := nullPoint(r.Centre)
 	var row regionRow
 	err := s.q(ctx).Raw(`INSERT INTO regions (id, code, name, level, parent_id, path, centre_lat, centre_lon, boundary)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+regionCols,
 		r.ID, r.Code, r.Name, string(r.Level), r.ParentID, r.Path, lat, lon, nullJSON(r.Boundary)).Scan(&row).Error
 	if err != nil {
-		return fmt.Errorf("storage: create region: %w", classify(err))
+		return models.Region{}, fmt.Errorf("storage: create region: %w", classify(err))
 	}
-	*r = row.model()
-	return nil
+	return row.model(), nil
 }
 
 func (s *Store) getRegion(ctx context.Context, where string, arg any) (models.Region, error) {
@@ -164,18 +151,11 @@ type RegionPatch struct {
 	ClearCentre   bool
 	Boundary      json.RawMessage
 	ClearBoundary bool
-	ParentID      *uuid.UUID // move the region (and its subtree) under another parent of the level above
+	ParentID      *uuid.UUID // the new parent (the paths are rewritten by MoveRegionSubtree)
 }
 
-// UpdateRegion applies p to region id and returns the change-log rows phones need: the region
-// itself, and when it moved, every region and synced record of its subtree (with their old paths,
-// so phones that no longer cover them get removes). Append them with AppendChanges in the same
-// transaction.
-func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (models.Region, []models.Change, error) {
-	cur, err := s.GetRegion(ctx, id)
-	if err != nil {
-		return models.Region{}, nil, err
-	}
+// UpdateRegion applies p to region id's own row and returns the region as stored.
+func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (models.Region, error) {
 	sets := []string{"updated_at = now()"}
 	args := []any{}
 	if p.Name != nil {
@@ -191,36 +171,38 @@ func (s *Store) UpdateRegion(ctx context.Context, id uuid.UUID, p RegionPatch) (
 	} else if len(p.Boundary) > 0 {
 		sets, args = append(sets, "boundary = ?"), append(args, string(p.Boundary))
 	}
-	var changes []models.Change
-	if p.ParentID != nil && (cur.ParentID == nil || *cur.ParentID != *p.ParentID) {
-		parent, err := s.GetRegion(ctx, *p.ParentID)
-		if err != nil {
-			return models.Region{}, nil, fmt.Errorf("storage: region parent: %w", err)
-		}
-		newPath := models.RegionPath(parent.Path, cur.ID)
-		if changes, err = s.moveSubtree(ctx, cur.Path, newPath); err != nil {
-			return models.Region{}, nil, err
-		}
-		sets, args = append(sets, "parent_id = ?"), append(args, parent.ID)
+	if p.ParentID != nil {
+		sets, args = append(sets, "parent_id = ?"), append(args, *p.ParentID)
 	}
 	args = append(args, id)
-	if err := s.q(ctx).Exec(`UPDATE regions SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...).Error; err != nil {
-		return models.Region{}, nil, fmt.Errorf("storage: update region: %w", classify(err))
+	res := s.q(ctx).Exec(`UPDATE regions SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
+	if res.Error != nil {
+		return models.Region{}, fmt.Errorf("storage: update region: %w", classify(res.Error))
 	}
-	r, err := s.GetRegion(ctx, id)
-	if err != nil {
-		return models.Region{}, nil, err
+	if res.RowsAffected == 0 {
+		return models.Region{}, fmt.Errorf("storage: region %s: %w", id, ErrNotFound)
 	}
-	if len(changes) == 0 {
-		changes = []models.Change{RegionChange(r, nil)}
-	}
-	return r, changes, nil
+	return s.GetRegion(ctx, id)
 }
 
-// moveSubtree rewrites the paths of every region, synced record and conflict under oldPath to
-// start with newPath, and returns a change per moved region and record.
-func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]models.Change, error) {
-	var changes []models.Change
+// Moved is a row whose region path MoveRegionSubtree rewrote: a region, a synced record or a user
+// (Type is models.TypeRegion, the record's type or models.TypeUser), with its version after the
+// move and its old path.
+type Moved struct {
+	Type    string
+	ID      string
+	Version int64
+	Kind    models.Kind
+	Path    string
+	OldPath string
+	Deleted bool // a tombstone
+}
+
+// MoveRegionSubtree rewrites the paths of every region, synced record and conflict under oldPath
+// to start with newPath, and returns the regions, records and users (assigned inside the subtree)
+// that moved. Call inside InTx.
+func (s *Store) MoveRegionSubtree(ctx context.Context, oldPath, newPath string) ([]Moved, error) {
+	var moved []Moved
 	rows, err := s.raw(ctx).QueryContext(ctx, `UPDATE regions SET path = $1 || substr(path, $2), updated_at = now()
 		WHERE path LIKE $3 RETURNING id, path, $4 || substr(path, length($1) + 1), extract(epoch FROM updated_at) * 1000000`,
 		newPath, len(oldPath)+1, likePrefix(oldPath), oldPath)
@@ -228,16 +210,14 @@ func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]mod
 		return nil, fmt.Errorf("storage: move regions: %w", classify(err))
 	}
 	for rows.Next() {
-		var id uuid.UUID
-		var path, old string
+		m := Moved{Type: models.TypeRegion}
 		var version float64
-		if err := rows.Scan(&id, &path, &old, &version); err != nil {
+		if err := rows.Scan(&m.ID, &m.Path, &m.OldPath, &version); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("storage: move regions: %w", classify(err))
 		}
-		o := old
-		changes = append(changes, models.Change{RecordType: models.TypeRegion, RecordID: id.String(), Op: models.OpPut,
-			Version: int64(version), RegionPath: path, OldRegionPath: &o})
+		m.Version = int64(version)
+		moved = append(moved, m)
 	}
 	rows.Close()
 	rows, err = s.raw(ctx).QueryContext(ctx, `UPDATE records SET region_path = $1 || substr(region_path, $2)
@@ -248,17 +228,13 @@ func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]mod
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c models.Change
-		var old, kind string
-		var deleted bool
-		if err := rows.Scan(&c.RecordType, &c.RecordID, &c.Version, &kind, &c.RegionPath, &old, &deleted); err != nil {
+		var m Moved
+		var kind string
+		if err := rows.Scan(&m.Type, &m.ID, &m.Version, &kind, &m.Path, &m.OldPath, &m.Deleted); err != nil {
 			return nil, fmt.Errorf("storage: move records: %w", classify(err))
 		}
-		if deleted {
-			continue
-		}
-		c.Op, c.Kind, c.OldRegionPath = models.OpPut, models.Kind(kind), &old
-		changes = append(changes, c)
+		m.Kind = models.Kind(kind)
+		moved = append(moved, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: move records: %w", classify(err))
@@ -267,7 +243,6 @@ func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]mod
 		newPath, len(oldPath)+1, likePrefix(oldPath)); err != nil {
 		return nil, err
 	}
-	// Users assigned inside the subtree moved with it: phones of the new scope learn of them.
 	urows, err := s.raw(ctx).QueryContext(ctx, `SELECT u.id, r.path, $2 || substr(r.path, length($1) + 1),
 			(extract(epoch FROM u.updated_at) * 1000000)::bigint
 		FROM users u JOIN regions r ON r.id = u.region_id WHERE r.path LIKE $3`, newPath, oldPath, likePrefix(newPath))
@@ -276,22 +251,13 @@ func (s *Store) moveSubtree(ctx context.Context, oldPath, newPath string) ([]mod
 	}
 	defer urows.Close()
 	for urows.Next() {
-		c := models.Change{RecordType: models.TypeUser, Op: models.OpPut}
-		var id uuid.UUID
-		var old string
-		if err := urows.Scan(&id, &c.RegionPath, &old, &c.Version); err != nil {
+		m := Moved{Type: models.TypeUser}
+		if err := urows.Scan(&m.ID, &m.Path, &m.OldPath, &m.Version); err != nil {
 			return nil, fmt.Errorf("storage: moved users: %w", classify(err))
 		}
-		c.RecordID, c.OldRegionPath = id.String(), &old
-		changes = append(changes, c)
+		moved = append(moved, m)
 	}
-	return changes, urows.Err()
-}
-
-// RegionChange is the change-log row of a region write.
-func RegionChange(r models.Region, oldPath *string) models.Change {
-	return models.Change{RecordType: models.TypeRegion, RecordID: r.ID.String(), Op: models.OpPut,
-		Version: r.UpdatedAt.UnixMicro(), RegionPath: r.Path, OldRegionPath: oldPath}
+	return moved, urows.Err()
 }
 
 // RegionsByIDs loads the regions with the given ids (missing ones are left out).

@@ -8,7 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 // benchVisits is how many visits BenchmarkSummaryYear generates (one year of the whole city).
@@ -84,11 +84,9 @@ func generateYear(b *testing.B, st *storage.Store, n int, today time.Time) {
 //
 //	go test -run '^$' -bench SummaryYear -benchtime 1x -timeout 60m ./storage/
 func BenchmarkSummaryYear(b *testing.B) {
-	st, _ := storagetest.NewDemoStore(b)
+	st, _ := synctest.NewDemoStore(b)
 	ctx := context.Background()
-	if _, err := st.LoadDemoSites(ctx); err != nil {
-		b.Fatal(err)
-	}
+	synctest.LoadSites(b, st)
 	today := time.Now().In(models.ChinaStandardTime)
 	generateYear(b, st, benchVisits, today)
 	var facts, findings int

@@ -7,21 +7,19 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/demo"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 // TestSummaryFactsFollowRecords loads the demo activity through the sync engine and checks that
 // the fact tables agree with the records they are kept from, and that the summary's totals are the
 // sums of its rows.
 func TestSummaryFactsFollowRecords(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
+	st, _ := synctest.NewDemoStore(t)
 	ctx := context.Background()
 	now := time.Now()
-	if _, err := st.LoadDemoSites(ctx); err != nil {
-		t.Fatal(err)
-	}
-	act, err := fsync.New(st, fsync.DefaultConfig()).LoadDemoActivity(ctx, now)
+	synctest.LoadSites(t, st)
+	act, err := demo.LoadActivity(ctx, synctest.Engine(st), now)
 	if err != nil {
 		t.Fatal(err)
 	}

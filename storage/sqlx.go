@@ -37,3 +37,10 @@ func (s *Store) inTx() bool {
 	_, ok := s.db.Statement.ConnPool.(gorm.TxCommitter)
 	return ok
 }
+
+// LockXact takes the transaction-level advisory lock key, held until the transaction ends (it
+// serialises writers that must not interleave, such as two imports of the same data). Call
+// inside InTx.
+func (s *Store) LockXact(ctx context.Context, key int64) error {
+	return s.exec(ctx, "advisory lock", `SELECT pg_advisory_xact_lock($1)`, key)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/google/uuid"
 )
 
@@ -26,48 +27,8 @@ func count(t *testing.T, st *storage.Store, table string) int {
 	return n
 }
 
-func TestLoadDemoIsIdempotent(t *testing.T) {
-	st, _ := storagetest.NewEmptyStore(t)
-	ctx := context.Background()
-	res, err := st.LoadDemo(ctx, storagetest.CheapPasswords)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Regions != 713 || res.Users != 9 {
-		t.Fatalf("first load %+v", res)
-	}
-	var levels = map[string]int{}
-	rows, _ := st.SQL().Query(`SELECT level, count(*) FROM regions GROUP BY level`)
-	for rows.Next() {
-		var l string
-		var n int
-		rows.Scan(&l, &n)
-		levels[l] = n
-	}
-	rows.Close()
-	if levels["city"] != 1 || levels["county"] != 8 || levels["township"] != 176 || levels["village"] != 528 {
-		t.Fatalf("levels %v", levels)
-	}
-	var before string
-	st.SQL().QueryRow(`SELECT string_agg(id::text || name || path || updated_at::text, ',' ORDER BY id) FROM regions`).Scan(&before)
-	res, err = st.LoadDemo(ctx, storagetest.CheapPasswords)
-	if err != nil || res.Regions != 0 || res.Users != 0 {
-		t.Fatalf("second load %+v %v", res, err)
-	}
-	var after string
-	st.SQL().QueryRow(`SELECT string_agg(id::text || name || path || updated_at::text, ',' ORDER BY id) FROM regions`).Scan(&after)
-	if before != after || count(t, st, "users") != 9 || count(t, st, "audit_log") != 1 {
-		t.Fatal("second load changed something")
-	}
-	// Demo ids are stable across machines.
-	r, err := st.GetRegionByCode(ctx, "2115")
-	if err != nil || r.ID != uuid.NewSHA1(uuid.MustParse("6f1c7d3e-2b9a-4f50-9c1e-5d2f4b8a7e10"), []byte("region:2115")) {
-		t.Fatalf("city %+v %v", r, err)
-	}
-}
-
 func TestSentinelErrors(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
+	st, _ := synctest.NewDemoStore(t)
 	ctx := context.Background()
 	if _, err := st.GetUser(ctx, uuid.New()); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("missing user: %v", err)
@@ -82,14 +43,17 @@ func TestSentinelErrors(t *testing.T) {
 }
 
 func TestRegionMoveRewritesSubtree(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
+	st, _ := synctest.NewDemoStore(t)
 	ctx := context.Background()
 	town, _ := st.GetRegionByCode(ctx, "211522105")
 	dest, _ := st.GetRegionByCode(ctx, "211521")
-	var changes []models.Change
+	var moved []storage.Moved
 	err := st.InTx(ctx, func(tx *storage.Store) error {
 		var err error
-		_, changes, err = tx.UpdateRegion(ctx, town.ID, storage.RegionPatch{ParentID: &dest.ID})
+		if moved, err = tx.MoveRegionSubtree(ctx, town.Path, models.RegionPath(dest.Path, town.ID)); err != nil {
+			return err
+		}
+		_, err = tx.UpdateRegion(ctx, town.ID, storage.RegionPatch{ParentID: &dest.ID})
 		return err
 	})
 	if err != nil {
@@ -112,14 +76,17 @@ func TestRegionMoveRewritesSubtree(t *testing.T) {
 		t.Fatalf("moved subtree has %d regions under the new county, want 4", found)
 	}
 	// 4 regions and the ranger assigned to the township (their phones' scopes moved with it).
-	if len(changes) != 5 || changes[0].OldRegionPath == nil || !strings.HasPrefix(changes[0].RegionPath, dest.Path) ||
-		changes[4].RecordType != models.TypeUser {
-		t.Fatalf("move changes %+v", changes)
+	if len(moved) != 5 || moved[0].OldPath != town.Path || !strings.HasPrefix(moved[0].Path, dest.Path) ||
+		moved[4].Type != models.TypeUser {
+		t.Fatalf("moved %+v", moved)
+	}
+	if r, err := st.GetRegion(ctx, town.ID); err != nil || r.ParentID == nil || *r.ParentID != dest.ID {
+		t.Fatalf("moved township %+v %v", r, err)
 	}
 }
 
 func TestAuditLogIsAppendOnly(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
+	st, _ := synctest.NewDemoStore(t)
 	for _, q := range []string{`UPDATE audit_log SET action = 'x'`, `DELETE FROM audit_log`, `TRUNCATE audit_log`} {
 		if _, err := st.SQL().Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v", q, err)
@@ -174,7 +141,7 @@ func TestThrottleDelay(t *testing.T) {
 }
 
 func TestAuthenticateChecksEverything(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
+	st, _ := synctest.NewDemoStore(t)
 	ctx := context.Background()
 	u, _ := st.GetUserByUsername(ctx, "ranger.dongsheng")
 	for _, d := range []string{"d1", "d2"} {
@@ -201,7 +168,7 @@ func TestAuthenticateChecksEverything(t *testing.T) {
 // TestOneLiveTokenPerDevice: the schema keeps one live token per device and user; a login ends
 // the earlier one first.
 func TestOneLiveTokenPerDevice(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
+	st, _ := synctest.NewDemoStore(t)
 	ctx := context.Background()
 	u, _ := st.GetUserByUsername(ctx, "ranger.dongsheng")
 	if _, _, err := st.DeviceLogin(ctx, models.Device{ID: "d1"}, u.ID, "127.0.0.1"); err != nil {

@@ -29,9 +29,6 @@ var ErrConflict = errors.New("storage: already exists")
 // malformed value) that input validation should have caught first.
 var ErrInvalid = errors.New("storage: invalid value")
 
-// ErrLastAdmin is returned when a change would leave no active admin.
-var ErrLastAdmin = errors.New("storage: the last active admin cannot be disabled or demoted")
-
 // ErrUnavailable wraps failures that a retry may cure: the database is down, restarting or timed out.
 var ErrUnavailable = errors.New("storage: database unavailable")
 
@@ -110,7 +107,7 @@ func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 // classify maps driver errors onto the package's sentinels, keeping the cause wrapped.
 func classify(err error) error {
 	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnavailable) ||
-		errors.Is(err, ErrInvalid) || errors.Is(err, ErrLastAdmin) {
+		errors.Is(err, ErrInvalid) {
 		return err
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {

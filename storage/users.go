@@ -142,9 +142,8 @@ type UserPatch struct {
 	PasswordHash *string
 }
 
-// UpdateUser applies p to user id. Disabling a user or changing their password revokes every
-// token they hold; a change that would leave no active admin is ErrLastAdmin. Call it inside
-// InTx, so a refused change is rolled back.
+// UpdateUser applies p to user id and returns the user as stored. It writes the users row only:
+// the rules around it (the last admin, ending sessions, the change log) are the caller's.
 func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, p UserPatch) (models.User, error) {
 	sets, args := []string{"updated_at = now()"}, []any{}
 	if p.Name != nil {
@@ -175,21 +174,16 @@ func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, p UserPatch) (mode
 	if res.RowsAffected == 0 {
 		return models.User{}, fmt.Errorf("storage: user %s: %w", id, ErrNotFound)
 	}
-	if (p.Active != nil && !*p.Active) || p.Role != nil {
-		var admins int64
-		if err := s.q(ctx).Raw(`SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins).Error; err != nil {
-			return models.User{}, fmt.Errorf("storage: update user: %w", classify(err))
-		}
-		if admins == 0 {
-			return models.User{}, ErrLastAdmin
-		}
-	}
-	if (p.Active != nil && !*p.Active) || p.PasswordHash != nil {
-		if err := s.RevokeUserTokens(ctx, id); err != nil {
-			return models.User{}, err
-		}
-	}
 	return s.GetUser(ctx, id)
+}
+
+// CountActiveAdmins returns how many active users have the admin role.
+func (s *Store) CountActiveAdmins(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.q(ctx).Raw(`SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("storage: count admins: %w", classify(err))
+	}
+	return n, nil
 }
 
 // UserScope computes a user's scope from their assignment.
@@ -275,21 +269,6 @@ func (s *Store) ScanUsers(ctx context.Context, scope models.Scope, self, after u
 	return out, nil
 }
 
-// UserChange is the change-log row of a write to user id; oldPath is the path of the user's
-// region before the write when it changed ("" = whole city).
-func (s *Store) UserChange(ctx context.Context, id uuid.UUID, oldPath *string) (models.Change, error) {
-	us, err := s.UsersByIDs(ctx, []uuid.UUID{id})
-	if err != nil {
-		return models.Change{}, err
-	}
-	if len(us) == 0 {
-		return models.Change{}, fmt.Errorf("storage: user %s: %w", id, ErrNotFound)
-	}
-	u := us[0]
-	return models.Change{RecordType: models.TypeUser, RecordID: id.String(), Op: models.OpPut,
-		Version: u.UpdatedAt.UnixMicro(), RegionPath: u.RegionPath, OldRegionPath: oldPath}, nil
-}
-
 // UserRegionPath returns the path of a user's region ("" = whole city).
 func (s *Store) UserRegionPath(ctx context.Context, id uuid.UUID) (string, error) {
 	us, err := s.UsersByIDs(ctx, []uuid.UUID{id})
@@ -300,15 +279,4 @@ func (s *Store) UserRegionPath(ctx context.Context, id uuid.UUID) (string, error
 		return "", fmt.Errorf("storage: user %s: %w", id, ErrNotFound)
 	}
 	return us[0].RegionPath, nil
-}
-
-// RecordUserChange appends the change-log row of a write to user id (see UserChange). Call inside
-// InTx, after the write.
-func (s *Store) RecordUserChange(ctx context.Context, id uuid.UUID, oldPath *string) error {
-	c, err := s.UserChange(ctx, id, oldPath)
-	if err != nil {
-		return err
-	}
-	_, err = s.AppendChanges(ctx, []models.Change{c})
-	return err
 }

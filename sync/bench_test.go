@@ -34,7 +34,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
 	"github.com/google/uuid"
 )
 
@@ -75,7 +74,7 @@ func setBenchRate(key string, v float64) {
 // benchEnv is an engine on a fresh demo database, through a store of 16 connections.
 func benchEnv(b *testing.B) *env {
 	b.Helper()
-	_, dsn := storagetest.NewDemoStore(b)
+	_, dsn := newDemoStore(b)
 	ctx := context.Background()
 	st, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 16})
 	if err != nil {

@@ -3,7 +3,6 @@ package sync
 import (
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
@@ -55,12 +54,12 @@ func TestChecklistVersions(t *testing.T) {
 		{Key: "hazards", Label: "发现隐患", Type: models.ItemMultiChoice, Required: true, Options: []string{"smoking", "straw_burning", "grave_burning"}},
 		{Key: "fire_sighted", Label: "发现火情", Type: models.ItemBool, Required: true},
 	}
-	cl := models.Checklist{ID: uuid.New(), Kind: models.KindFirePatrol, Name: "巡护检查表",
-		Versions: []models.ChecklistVersion{{Version: 1, Items: v1, PublishedAt: time.Now()}}}
-	if _, err := e.store.CreateChecklist(e.ctx, cl, nil, nil); err != nil {
+	cl := models.Checklist{ID: uuid.New(), Kind: models.KindFirePatrol, Name: "巡护检查表"}
+	if _, err := e.engine.CreateChecklist(e.ctx, SystemActor(), NewChecklist{ID: &cl.ID, Kind: string(cl.Kind), Name: cl.Name,
+		Items: v1}); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := e.store.PublishChecklistVersion(e.ctx, cl.ID, v2, nil, time.Now(), nil)
+	rec, err := e.engine.PublishChecklistVersion(e.ctx, SystemActor(), cl.ID, v2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +109,10 @@ func TestChecklistVersions(t *testing.T) {
 	}
 
 	// Publishing to an unknown checklist, or a bad item list, changes nothing.
-	if _, err := e.store.PublishChecklistVersion(e.ctx, uuid.New(), v2, nil, time.Now(), nil); err == nil {
+	if _, err := e.engine.PublishChecklistVersion(e.ctx, SystemActor(), uuid.New(), v2); err == nil {
 		t.Fatal("published to an unknown checklist")
 	}
-	if _, err := e.store.PublishChecklistVersion(e.ctx, cl.ID, nil, nil, time.Now(), nil); err == nil {
+	if _, err := e.engine.PublishChecklistVersion(e.ctx, SystemActor(), cl.ID, nil); err == nil {
 		t.Fatal("published an empty version")
 	}
 	if got, _, err := e.store.GetChecklist(e.ctx, cl.ID); err != nil || len(got.Versions) != 2 {
@@ -125,10 +124,10 @@ func TestChecklistVersions(t *testing.T) {
 // phone scoped to some kinds scans only the checklists of those kinds.
 func TestDefaultChecklists(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.store.EnsureDefaultChecklists(e.ctx, time.Now()); err != nil {
+	if _, err := e.engine.EnsureDefaultChecklists(e.ctx, SystemActor()); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.store.EnsureDefaultChecklists(e.ctx, time.Now()); err != nil || n != 0 {
+	if n, err := e.engine.EnsureDefaultChecklists(e.ctx, SystemActor()); err != nil || n != 0 {
 		t.Fatalf("second load created %d: %v", n, err)
 	}
 	a := Actor{User: models.User{ID: uuid.New(), Role: models.RoleInspector}, DeviceID: "phone-1"}
@@ -185,7 +184,7 @@ func TestChecklistsReachPhones(t *testing.T) {
 	if _, ok := e.engine.Registry().pullType(models.TypeChecklist); !ok {
 		e.engine.Registry().Type(checklistPullType())
 	}
-	if _, err := e.store.EnsureDefaultChecklists(e.ctx, time.Now()); err != nil {
+	if _, err := e.engine.EnsureDefaultChecklists(e.ctx, SystemActor()); err != nil {
 		t.Fatal(err)
 	}
 	ranger := e.phone("ranger.dongsheng") // a township; fire_patrol and planting_check

@@ -15,7 +15,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
 	"github.com/google/uuid"
 )
 
@@ -26,7 +25,7 @@ import (
 // ccEnv is newEnv with a connection pool sized for many concurrent transactions.
 func ccEnv(t *testing.T, conns int) *env {
 	t.Helper()
-	_, dsn := storagetest.NewDemoStore(t)
+	_, dsn := newDemoStore(t)
 	ctx := context.Background()
 	st, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: conns})
 	if err != nil {
@@ -754,21 +753,14 @@ func TestPullPagesJoinedEqualUnpaged(t *testing.T) {
 	pullBoth("phase 1")
 
 	// Phase 2: more edits, a draft deleted with its findings (one created in the same push), a
-	// submit, and the township moved to Qinghe county by an admin (through storage).
+	// submit, and the township moved to Qinghe county by an admin.
 	f2 := uuid.New()
 	apply(insp, mut("visit.update", set(visits[2], 1, map[string]any{"notes": "third look"})),
 		mut("finding.create", findingArgs(f2, visits[3])),
 		mut("visit.delete", map[string]any{"id": visits[3]}),
 		mut("visit.submit", map[string]any{"id": visits[4]}))
 	apply(sup, mut("visit.update", set(sv, 1, map[string]any{"answers.stage": "completed"})))
-	if err := e.store.InTx(e.ctx, func(tx *storage.Store) error {
-		_, changes, err := tx.UpdateRegion(e.ctx, dongsheng.ID, storage.RegionPatch{ParentID: &qinghe.ID})
-		if err != nil {
-			return err
-		}
-		_, err = tx.AppendChanges(e.ctx, changes)
-		return err
-	}); err != nil {
+	if _, err := e.engine.UpdateRegion(e.ctx, SystemActor(), dongsheng.ID, RegionPatch{ParentID: models.Some(qinghe.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	nv := uuid.New()

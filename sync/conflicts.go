@@ -24,8 +24,9 @@ type Resolution struct {
 
 // ResolveConflict applies a supervisor's resolution: the chosen value is written to the record as
 // an update by the supervisor (through the same rules as a phone's update, so the record's version
-// moves on and every phone in scope gets it), and the conflict is marked resolved. A conflict
-// outside the supervisor's scope is storage.ErrNotFound.
+// moves on and every phone in scope gets it), the conflict is marked resolved and the resolution
+// is audited, all in one transaction. A conflict outside the supervisor's scope is
+// storage.ErrNotFound.
 func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res Resolution) (models.Conflict, error) {
 	var ve models.ValidationError
 	switch res.Keep {
@@ -42,7 +43,8 @@ func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res
 		return models.Conflict{}, err
 	}
 	var out models.Conflict
-	err := e.store.InTx(ctx, func(tx *storage.Store) error {
+	err := e.write(ctx, a, func(w *Work) error {
+		tx := w.tx
 		c, err := tx.GetConflict(ctx, id, true)
 		if err != nil {
 			return err
@@ -54,7 +56,6 @@ func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res
 			return ErrAlreadyResolved
 		}
 		value := map[string]json.RawMessage{"client": c.ClientValue, "server": c.ServerValue, "value": res.Value}[res.Keep]
-		w := newWork(ctx, tx, a, uuid.Nil, e.registry)
 		rec, err := w.Record(c.RecordType, c.RecordID)
 		if err != nil {
 			return err
@@ -76,23 +77,18 @@ func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res
 				}
 				return err
 			}
-			if err := w.flush(); err != nil {
-				return err
-			}
 		}
 		body, _ := json.Marshal(res)
 		if err := tx.ResolveConflict(ctx, id, a.User.ID, body); err != nil {
 			return err
 		}
-		changes := w.changes
 		for _, u := range []uuid.UUID{c.Client.UserID, c.Server.UserID} {
 			u := u
-			changes = append(changes, models.Change{RecordType: models.TypeConflict, RecordID: id.String(), Op: models.OpPut,
+			w.logChange(models.Change{RecordType: models.TypeConflict, RecordID: id.String(), Op: models.OpPut,
 				Version: 2, Kind: c.Kind, RegionPath: c.RegionPath, AudienceUser: &u})
 		}
-		if _, err := tx.AppendChanges(ctx, changes); err != nil {
-			return err
-		}
+		w.Audit("conflict.resolve", "conflict", id.String(),
+			map[string]any{"keep": res.Keep, "record_id": c.RecordID.String(), "field": c.Field})
 		out, err = tx.GetConflict(ctx, id, false)
 		return err
 	})

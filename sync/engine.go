@@ -1,9 +1,17 @@
 // Package sync is fieldsync's protocol engine: push (ordered mutations per client, stored results,
 // field-level merge, conflicts) and pull (a change-log cursor that never skips a commit, scopes,
 // tombstones, bootstrap and reset). It knows nothing about HTTP.
+//
+// It is also the one owner of every synced write: records, regions, users, checklists, the
+// change log, conflicts, sessions and the audit log are written here and nowhere else. A phone's
+// push, an admin's request and an admin command all end in the same unit of work (Work), which
+// checks the actor's role and scope with the same rules and commits the records, their change-log
+// rows and the audit line in one transaction. Other packages read through storage but write
+// through the Engine; an analysis test (sync/internal/ownership) keeps it so.
 package sync
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,14 +34,15 @@ type Config struct {
 	// ResultRetention is how long stored push results are kept for replay (default: Retention).
 	// A mutation replayed later is answered "expired" (see PruneResults).
 	ResultRetention time.Duration
-	Log             *slog.Logger // where the engine reports what it must tell operators (nil: nowhere)
+	Log             *slog.Logger          // where the engine reports what it must tell operators (nil: nowhere)
+	Password        models.PasswordParams // argon2id cost of the passwords the engine hashes (default models.DefaultPasswordParams)
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
 	return Config{MinProtocol: 1, MaxProtocol: 1, MaxMutations: 1000, DefaultPullLimit: 500, MaxPullLimit: 5000,
 		Retention: 90 * 24 * time.Hour, ResultRetention: 90 * 24 * time.Hour, CoverageBufferM: models.DefaultCoverageBufferM,
-		Verdict: models.DefaultVerdictThresholds()}
+		Verdict: models.DefaultVerdictThresholds(), Password: models.DefaultPasswordParams}
 }
 
 // Engine runs pushes and pulls against the store. It holds no state between calls, so any number
@@ -60,6 +69,9 @@ func New(store *storage.Store, cfg Config) *Engine {
 	if cfg.ResultRetention <= 0 {
 		cfg.ResultRetention = cfg.Retention
 	}
+	if cfg.Password == (models.PasswordParams{}) {
+		cfg.Password = models.DefaultPasswordParams
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -72,13 +84,6 @@ func (e *Engine) Registry() *Registry { return e.registry }
 
 // Config returns the engine's limits.
 func (e *Engine) Config() Config { return e.cfg }
-
-// Actor is who pushes or pulls: the user, their scope and their device.
-type Actor struct {
-	User     models.User
-	Scope    models.Scope
-	DeviceID string
-}
 
 // ErrProtocolTooOld means the phone speaks a protocol below the server's minimum (426).
 type ErrProtocolTooOld struct{ Min, Got int }
@@ -106,3 +111,9 @@ var ErrClientMismatch = storage.ErrClientMismatch
 
 // ErrBadCursor means a pull cursor is not one this server issued (400).
 var ErrBadCursor = errors.New("sync: cursor is not one this server issued")
+
+// PruneChanges deletes change-log rows and tombstones older than cutoff (the retention window) and
+// returns how many change rows it deleted; a pull whose cursor is older is reset.
+func (e *Engine) PruneChanges(ctx context.Context, cutoff time.Time) (int64, error) {
+	return e.store.PruneChanges(ctx, cutoff)
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/models/democity"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
@@ -29,8 +30,46 @@ type env struct {
 }
 
 func newEnv(t testing.TB) *env {
-	st, dsn := storagetest.NewDemoStore(t)
+	st, dsn := newDemoStore(t)
 	return &env{t: t, ctx: context.Background(), store: st, dsn: dsn, engine: New(st, DefaultConfig())}
+}
+
+// newDemoStore opens a store on a fresh database holding the demo city; closed at cleanup.
+func newDemoStore(t testing.TB) (*storage.Store, string) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t, migrateWithCity)
+	return storagetest.Open(t, dsn), dsn
+}
+
+// migrateWithCity migrates a test database and imports the demo city's regions, its demo logins
+// and the built-in checklists through the engine, as sync/demo.LoadCity does (with cheap password
+// hashes and without the demo's stable ids). This package's tests cannot use sync/demo or
+// sync/synctest: both import this package.
+func migrateWithCity(ctx context.Context, dsn string) error {
+	if err := storage.MigrateDSN(ctx, dsn); err != nil {
+		return err
+	}
+	st, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg := DefaultConfig()
+	cfg.Password = storagetest.CheapPasswords
+	imp := Import{Action: "demo.load", TargetType: "demo", DefaultChecklists: true}
+	for _, r := range democity.Regions() {
+		imp.Regions = append(imp.Regions, NewRegion{Code: r.Code, Name: r.Name, Level: r.Level, ParentCode: r.ParentCode,
+			Centre: &models.Point{Lat: r.Lat, Lon: r.Lon}})
+	}
+	for _, u := range democity.Users() {
+		nu := NewUser{Username: u.Username, Name: u.Name, Password: u.Password, Role: u.Role, Kinds: u.Kinds}
+		if u.RegionCode != "" {
+			nu.RegionCode = &u.RegionCode
+		}
+		imp.Users = append(imp.Users, nu)
+	}
+	_, err = New(st, cfg).Import(ctx, SystemActor(), imp)
+	return err
 }
 
 // actor returns a demo user as an actor on device.

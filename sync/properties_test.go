@@ -247,15 +247,7 @@ func TestProperty8ScopesFollowMoves(t *testing.T) {
 		t.Fatal("青河 supervisor has a visit outside their scope")
 	}
 	move := func(to models.Region) {
-		err := e.store.InTx(ctx, func(tx *storage.Store) error {
-			_, changes, err := tx.UpdateRegion(ctx, town.ID, storage.RegionPatch{ParentID: &to.ID})
-			if err != nil {
-				return err
-			}
-			_, err = tx.AppendChanges(ctx, changes)
-			return err
-		})
-		if err != nil {
+		if _, err := e.engine.UpdateRegion(ctx, SystemActor(), town.ID, RegionPatch{ParentID: models.Some(to.ID)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -411,6 +403,12 @@ func TestProperty11FieldLevelMerge(t *testing.T) {
 	// Outside the resolver's scope the conflict does not exist.
 	if _, err := e.engine.ResolveConflict(e.ctx, e.actor("supervisor.qinghe", "x"), c.ID, Resolution{Keep: "client"}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("out-of-scope resolve: %v", err)
+	}
+	// The resolution is audited with it, once: the refused attempts left no line.
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'conflict.resolve' AND target_id = $1 AND user_id = $2
+		AND device_id = 'sup-tablet'`, c.ID.String(), sup.User.ID); n != 1 ||
+		e.count(`SELECT count(*) FROM audit_log WHERE action = 'conflict.resolve'`) != 1 {
+		t.Fatalf("%d audit lines for the resolution", n)
 	}
 }
 

@@ -152,11 +152,7 @@ func (e *Engine) syncPhotoRecords(ctx context.Context, tx *storage.Store, a Acto
 	if err := e.refreshPhotos(w); err != nil {
 		return err
 	}
-	if err := w.flush(); err != nil {
-		return err
-	}
-	_, err := tx.AppendChanges(ctx, w.changes)
-	return err
+	return w.commit()
 }
 
 // partsReaderAt reads an upload's bytes across its parts. The first 256 KiB (where EXIF and the

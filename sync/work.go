@@ -14,9 +14,10 @@ type recordKey struct {
 	id  uuid.UUID
 }
 
-// Work is the unit of work of one push: the records it read (locked) and wrote, the change-log
-// rows and conflicts it produced. Handlers change records only through it; the engine writes
-// everything in a few bulk statements at the end of the push's transaction.
+// Work is the unit of work of one push or one administrative operation: the records it read
+// (locked) and wrote, the change-log rows, conflicts and audit lines it produced. Handlers change
+// records only through it; the engine writes everything in a few bulk statements at the end of
+// the transaction, so records, their change-log rows and their audit lines commit together.
 type Work struct {
 	ctx       context.Context
 	tx        *storage.Store
@@ -31,7 +32,10 @@ type Work struct {
 	isDirty   map[recordKey]bool
 	changes   []models.Change
 	conflicts []models.Conflict
+	audits    []models.AuditEntry
 	mutation  Mutation // the mutation being applied
+
+	regionsByCode map[string]models.Region // filled by preloadRegions (batch imports)
 }
 
 func newWork(ctx context.Context, tx *storage.Store, a Actor, clientID uuid.UUID, reg *Registry) *Work {
@@ -117,6 +121,29 @@ func (w *Work) load(typ string, ids []uuid.UUID) (map[uuid.UUID]models.Record, e
 	return w.tx.LockRecords(w.ctx, typ, ids)
 }
 
+// lockRecord loads one record for a change and locks it until commit, whatever its type (an
+// admin's change to a site waits for another admin's; pushes read sites unlocked). Nil when it
+// does not exist.
+func (w *Work) lockRecord(typ string, id uuid.UUID) (*models.Record, error) {
+	k := recordKey{typ, id}
+	if w.isDirty[k] {
+		return w.records[k], nil
+	}
+	recs, err := w.tx.LockRecords(w.ctx, typ, []uuid.UUID{id})
+	if err != nil {
+		return nil, err
+	}
+	r, ok := recs[id]
+	if !ok {
+		w.absent[k] = true
+		delete(w.records, k)
+		return nil, nil
+	}
+	w.records[k] = &r
+	delete(w.absent, k)
+	return &r, nil
+}
+
 // Region returns a region by id (nil when it does not exist).
 func (w *Work) Region(id uuid.UUID) (*models.Region, error) {
 	if r, ok := w.regions[id]; ok {
@@ -176,6 +203,16 @@ func (w *Work) rejected(mutationID int64) {
 		Op: models.OpPut, Version: 1, AudienceClient: &c})
 }
 
+// Audit records an audit line for an action by the unit of work's actor; it is written with the
+// records and the change log, in the same transaction.
+func (w *Work) Audit(action, targetType, targetID string, details map[string]any) {
+	w.audits = append(w.audits, w.actor.auditEntry(action, targetType, targetID, details))
+}
+
+// logChange adds a change-log row for a write that is not a record of the working set (a region,
+// a user, a moved subtree).
+func (w *Work) logChange(cs ...models.Change) { w.changes = append(w.changes, cs...) }
+
 // meta is the field metadata of a change by the actor at version v.
 func (w *Work) meta(v int64) models.FieldMeta {
 	m := models.FieldMeta{Version: v, UserID: w.actor.User.ID, DeviceID: w.actor.DeviceID, At: w.now}
@@ -186,8 +223,8 @@ func (w *Work) meta(v int64) models.FieldMeta {
 	return m
 }
 
-// flush writes the working set: records, conflicts, then the change log (last, so the change-log
-// writer lock is held as briefly as possible).
+// flush writes the working set: records, conflicts and audit lines. The caller appends the change
+// log last (commit), so the change-log writer lock is held as briefly as possible.
 //
 // Records that did not exist when the push read them are inserted without overwriting: if another
 // push created the same id meanwhile, the write fails with storage.ErrConflict and Push retries,
@@ -207,5 +244,36 @@ func (w *Work) flush() error {
 	if err := w.tx.SaveRecords(w.ctx, changed, false); err != nil {
 		return err
 	}
-	return w.tx.InsertConflicts(w.ctx, w.conflicts)
+	if err := w.tx.InsertConflicts(w.ctx, w.conflicts); err != nil {
+		return err
+	}
+	for _, a := range w.audits {
+		if err := w.tx.Audit(w.ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit flushes the working set and appends its change-log rows: the end of every unit of work
+// but a push (which stores its results in between).
+func (w *Work) commit() error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	_, err := w.tx.AppendChanges(w.ctx, w.changes)
+	return err
+}
+
+// write runs fn in one transaction on a fresh unit of work for the actor, then commits the unit
+// of work: the path of every write that is not a push (admin operations, sessions, conflict
+// resolutions, imports).
+func (e *Engine) write(ctx context.Context, a Actor, fn func(w *Work) error) error {
+	return e.store.InTx(ctx, func(tx *storage.Store) error {
+		w := newWork(ctx, tx, a, uuid.Nil, e.registry)
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.commit()
+	})
 }

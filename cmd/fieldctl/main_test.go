@@ -16,6 +16,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -33,10 +34,8 @@ func fieldctl(t *testing.T, home, stdin string, args ...string) string {
 
 // The commands as a person types them: log in, work offline, sync, read status and export.
 func TestCommandsEndToEnd(t *testing.T) {
-	st, _ := storagetest.NewDemoStore(t)
-	if _, err := st.LoadDemoSites(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := synctest.NewDemoStore(t)
+	synctest.LoadSites(t, st)
 	cfg := server.DefaultConfig()
 	cfg.Password = storagetest.CheapPasswords
 	app, err := server.New(server.Deps{Store: st, Blob: miniotest.NewStore(t), Config: cfg})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/google/uuid"
 )
 
@@ -46,19 +47,20 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func cmdDemoLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return withStore(ctx, "demo load", args, stderr, nil, func(st *storage.Store) error {
-		res, act, err := loadDemo(ctx, st, newLogger(stderr, "warn"))
+		res, err := loadDemo(ctx, st, newLogger(stderr, "warn"))
 		if err != nil {
 			return err
 		}
+		city := res.City
 		switch {
-		case res.Regions+res.Users+res.Checklists+res.Sites()+act.Applied == 0:
+		case !res.Changed():
 			fmt.Fprintln(stdout, "demo city already loaded; nothing changed")
-		case res.Regions+res.Users+res.Checklists == 0:
+		case city.Regions+city.Users+city.Checklists == 0:
 			fmt.Fprintf(stdout, "demo city already loaded; nothing changed in regions, users and checklists; "+
-				"added %d sites and %d mutations of field work\n", res.Sites(), act.Applied)
+				"added %d sites and %d mutations of field work\n", res.Sites.SiteCount(), res.Activity.Applied)
 		default:
 			fmt.Fprintf(stdout, "demo city loaded: %d regions, %d users, %d checklists, %d sites, %d mutations of field work\n",
-				res.Regions, res.Users, res.Checklists, res.Sites(), act.Applied)
+				city.Regions, city.Users, city.Checklists, res.Sites.SiteCount(), res.Activity.Applied)
 		}
 		if err := printDemoCounts(ctx, st, stdout); err != nil {
 			return err
@@ -68,10 +70,30 @@ func cmdDemoLoad(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 }
 
-// cliAudit records an admin action taken from the command line.
-func cliAudit(action, targetType, targetID string, details map[string]any) models.AuditEntry {
-	return models.AuditEntry{DeviceID: "cli", IP: "local", Action: action, TargetType: targetType, TargetID: targetID,
-		Details: details}
+// engineFor is the engine the admin commands write through, as the command-line actor.
+func engineFor(st *storage.Store) *fsync.Engine { return fsync.New(st, fsync.DefaultConfig()) }
+
+// cliFlags names the flags of `user add` after the engine's field names, so an error says which
+// flag to fix.
+var cliFlags = map[string]string{"username": "--username", "password": "--password", "role": "--role", "name": "--name",
+	"kinds": "--kinds", "region_id": "--region", "region_code": "--region"}
+
+// flagErrors rewrites the field names of a validation error to the flags the user typed.
+func flagErrors(err error) error {
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	for i, fe := range ve.Errors {
+		name, rest, _ := strings.Cut(fe.Field, "[")
+		if flag, ok := cliFlags[name]; ok {
+			ve.Errors[i].Field = flag
+			if rest != "" {
+				ve.Errors[i].Field += "[" + rest
+			}
+		}
+	}
+	return ve
 }
 
 func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,48 +106,19 @@ func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.StringVar(&region, "region", "", "region code of the user's scope (default: whole city)")
 		fs.StringVar(&kinds, "kinds", "", "comma-separated kinds of field work (default: all)")
 	}, func(st *storage.Store) error {
-		u := models.User{Username: models.NormalizeUsername(username), Name: name, Role: models.Role(role), Active: true}
-		if u.Name == "" {
-			u.Name = u.Username
+		nu := fsync.NewUser{Username: username, Name: name, Password: password, Role: role, Kinds: splitList(kinds)}
+		if nu.Name == "" {
+			nu.Name = models.NormalizeUsername(username)
 		}
-		var ve models.ValidationError
-		models.ValidateUsername(&ve, "--username", u.Username)
-		models.ValidatePassword(&ve, "--password", password)
-		models.ValidateRole(&ve, "--role", u.Role)
-		ve.CheckText("--name", u.Name, true, 100)
-		u.Kinds = models.ValidateKinds(&ve, "--kinds", splitList(kinds))
 		if region != "" {
-			r, err := st.GetRegionByCode(ctx, region)
-			if errors.Is(err, storage.ErrNotFound) {
-				ve.Add("--region", "unknown", "no region has code %q", region)
-			} else if err != nil {
-				return err
-			} else {
-				u.RegionID = &r.ID
-			}
+			nu.RegionCode = &region
 		}
-		if err := ve.Err(); err != nil {
-			return err
-		}
-		hash, err := models.HashPassword(password, models.DefaultPasswordParams)
-		if err != nil {
-			return err
-		}
-		u.PasswordHash = hash
-		err = st.InTx(ctx, func(tx *storage.Store) error {
-			if err := tx.CreateUser(ctx, &u); err != nil {
-				return err
-			}
-			if err := tx.Audit(ctx, cliAudit("user.create", "user", u.ID.String(), map[string]any{"username": u.Username, "role": u.Role})); err != nil {
-				return err
-			}
-			return tx.RecordUserChange(ctx, u.ID, nil)
-		})
-		if errors.Is(err, storage.ErrConflict) {
-			return fmt.Errorf("user %q already exists", u.Username)
+		u, err := engineFor(st).CreateUser(ctx, fsync.CLIActor(), nu)
+		if errors.Is(err, models.ErrConflict) {
+			return fmt.Errorf("user %q already exists", models.NormalizeUsername(username))
 		}
 		if err != nil {
-			return err
+			return flagErrors(err)
 		}
 		fmt.Fprintf(stdout, "created user %s (%s) id %s\n", u.Username, u.Role, u.ID)
 		return nil
@@ -212,17 +205,7 @@ func cmdUserDisable(ctx context.Context, args []string, stdout, stderr io.Writer
 		} else if err != nil {
 			return err
 		}
-		inactive := false
-		err = st.InTx(ctx, func(tx *storage.Store) error {
-			if _, err := tx.UpdateUser(ctx, u.ID, storage.UserPatch{Active: &inactive}); err != nil {
-				return err
-			}
-			if err := tx.Audit(ctx, cliAudit("user.disable", "user", u.ID.String(), nil)); err != nil {
-				return err
-			}
-			return tx.RecordUserChange(ctx, u.ID, nil)
-		})
-		if err != nil {
+		if _, err := engineFor(st).DisableUser(ctx, fsync.CLIActor(), u.ID); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "disabled user %s; their sessions have ended\n", u.Username)
@@ -275,12 +258,7 @@ func cmdDeviceRevoke(ctx context.Context, args []string, stdout, stderr io.Write
 	return withStore(ctx, "device revoke", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&id, "id", "", "device id (required; see 'fieldsync device list')")
 	}, func(st *storage.Store) error {
-		err := st.InTx(ctx, func(tx *storage.Store) error {
-			if _, err := tx.RevokeDevice(ctx, id); err != nil {
-				return err
-			}
-			return tx.Audit(ctx, cliAudit("device.revoke", "device", id, nil))
-		})
+		_, err := engineFor(st).RevokeDevice(ctx, fsync.CLIActor(), id)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no device %q", id)
 		}

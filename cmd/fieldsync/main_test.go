@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/storage/pgtest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -62,7 +62,7 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 }
 
 func TestAdminCommands(t *testing.T) {
-	st, dsn := storagetest.NewDemoStore(t)
+	st, dsn := synctest.NewDemoStore(t)
 	t.Setenv("FIELDSYNC_DATABASE_URL", dsn)
 	ctx := context.Background()
 	sh := func(args ...string) (string, error) {

@@ -12,11 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/models/democity"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/storage"
 	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/demo"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -68,7 +68,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.PDFFont = cfg.PDFFont
 	// One upload service for the HTTP handlers and the workers: a finished upload wakes the
 	// thumbnail worker at once; uploads finished on other instances are found by its poll.
-	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
+	engine := fsync.New(db.Store, sc.Sync)
+	uploads := fsync.NewUploads(engine, photos, sc.Uploads, log)
 	reg := prometheus.NewRegistry()
 	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc, Registry: reg})
 	if err != nil {
@@ -84,7 +85,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 		defer ms.Close()
 	}
-	go janitor(ctx, db.Store, log, cfg.Retention, cfg.ResultWindow)
+	go janitor(ctx, db.Store, engine, log, cfg.Retention, cfg.ResultWindow)
 	go uploads.RunThumbnails(ctx, 30*time.Second)
 	go uploadJanitor(ctx, uploads, log)
 	served := make(chan error, 1)
@@ -122,7 +123,7 @@ func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *s
 		return err
 	}
 	if n == 0 {
-		if _, _, err := loadDemo(ctx, st, log); err != nil {
+		if _, err := loadDemo(ctx, st, log); err != nil {
 			return err
 		}
 	}
@@ -134,21 +135,17 @@ func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *s
 }
 
 // loadDemo loads the demo city (regions, users, checklists, sites), then its field work pushed
-// through the sync engine as the demo users. Both steps are idempotent.
-func loadDemo(ctx context.Context, st *storage.Store, log *slog.Logger) (storage.DemoResult, fsync.DemoActivity, error) {
+// through the sync engine as the demo users (sync/demo). Every step is idempotent.
+func loadDemo(ctx context.Context, st *storage.Store, log *slog.Logger) (demo.Result, error) {
 	started := time.Now()
-	res, err := st.LoadDemoCity(ctx, models.DefaultPasswordParams)
+	res, err := demo.Load(ctx, fsync.New(st, fsync.DefaultConfig()), time.Now())
 	if err != nil {
-		return res, fsync.DemoActivity{}, err
+		return res, err
 	}
-	act, err := fsync.New(st, fsync.DefaultConfig()).LoadDemoActivity(ctx, time.Now())
-	if err != nil {
-		return res, act, err
-	}
-	log.Info("demo city loaded", "regions", res.Regions, "users", res.Users, "checklists", res.Checklists,
-		"sites", res.Sites(), "visits", act.TotalVisits(), "findings", act.Findings, "mutations", act.Applied,
-		"took", time.Since(started).Round(time.Millisecond).String())
-	return res, act, nil
+	log.Info("demo city loaded", "regions", res.City.Regions, "users", res.City.Users, "checklists", res.City.Checklists,
+		"sites", res.Sites.SiteCount(), "visits", res.Activity.TotalVisits(), "findings", res.Activity.Findings,
+		"mutations", res.Activity.Applied, "took", time.Since(started).Round(time.Millisecond).String())
+	return res, nil
 }
 
 // printDemoCounts prints the one-line summary of the demo city as the database holds it.
@@ -157,7 +154,7 @@ func printDemoCounts(ctx context.Context, st *storage.Store, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, c.String())
+	fmt.Fprintln(stdout, demo.Summary(c))
 	return nil
 }
 
@@ -182,9 +179,10 @@ func printDemoLogins(w io.Writer) {
 const janitorBatch = 10000
 
 // janitor prunes expired tokens, stale login counters, change-log rows and tombstones older than
-// the retention window, and stored push results older than the result retention, every hour until
-// ctx ends. Of several servers, one prunes push results at a time (an advisory lock).
-func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention, resultRetention time.Duration) {
+// the retention window (through the engine, which owns the change log), and stored push results
+// older than the result retention, every hour until ctx ends. Of several servers, one prunes push
+// results at a time (an advisory lock).
+func janitor(ctx context.Context, st *storage.Store, engine *fsync.Engine, log *slog.Logger, retention, resultRetention time.Duration) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -197,7 +195,7 @@ func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention
 		if err := st.PruneThrottle(ctx, cutoff); err != nil {
 			log.Warn("janitor: prune login counters", "error", err)
 		}
-		if n, err := st.PruneChanges(ctx, time.Now().Add(-retention)); err != nil {
+		if n, err := engine.PruneChanges(ctx, time.Now().Add(-retention)); err != nil {
 			log.Warn("janitor: prune change log", "error", err)
 		} else if n > 0 {
 			log.Info("janitor: pruned change log and tombstones", "changes", n)

@@ -1,5 +1,6 @@
-// Package storagetest gives tests of every room a real, migrated PostgreSQL database holding the
-// demo city, cloned per test from a template built once per test binary.
+// Package storagetest gives tests of every room a real, migrated PostgreSQL database, cloned per
+// test from a template built once per test binary (sync/synctest adds the demo city), and the test
+// sites of StoreSites.
 package storagetest
 
 import (
@@ -13,27 +14,6 @@ import (
 
 // CheapPasswords keeps argon2id cheap in tests; production uses models.DefaultPasswordParams.
 var CheapPasswords = models.PasswordParams{MemoryKiB: 64, Iterations: 1, Threads: 1}
-
-// MigrateWithDemo migrates the database at dsn and loads the demo city with cheap password hashes.
-func MigrateWithDemo(ctx context.Context, dsn string) error {
-	if err := storage.MigrateDSN(ctx, dsn); err != nil {
-		return err
-	}
-	st, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	_, err = st.LoadDemo(ctx, CheapPasswords)
-	return err
-}
-
-// NewDemoStore opens a store on a fresh database holding the demo city; closed at cleanup.
-func NewDemoStore(t testing.TB) (*storage.Store, string) {
-	t.Helper()
-	dsn := pgtest.NewDatabase(t, MigrateWithDemo)
-	return Open(t, dsn), dsn
-}
 
 // NewEmptyStore opens a store on a fresh migrated database with no rows; closed at cleanup.
 func NewEmptyStore(t testing.TB) (*storage.Store, string) {

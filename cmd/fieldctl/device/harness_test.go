@@ -15,6 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -34,10 +35,8 @@ type testServer struct {
 
 func newTestServer(t testing.TB, tweak ...func(*server.Config)) *testServer {
 	t.Helper()
-	st, _ := storagetest.NewDemoStore(t)
-	if _, err := st.LoadDemoSites(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := synctest.NewDemoStore(t)
+	synctest.LoadSites(t, st)
 	s := &testServer{t: t, store: st, blob: miniotest.NewStore(t), addr: "127.0.0.1:0", tweak: tweak}
 	s.Start()
 	t.Cleanup(s.Stop)

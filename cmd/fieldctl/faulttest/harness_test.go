@@ -19,6 +19,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/blob"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 )
@@ -57,10 +58,8 @@ func (s *inproc) URL() string { return "http://" + s.addr }
 // demoStore is a fresh database with the demo city and its sites.
 func demoStore(t testing.TB) *storage.Store {
 	t.Helper()
-	st, _ := storagetest.NewDemoStore(t)
-	if _, err := st.LoadDemoSites(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := synctest.NewDemoStore(t)
+	synctest.LoadSites(t, st)
 	return st
 }
 

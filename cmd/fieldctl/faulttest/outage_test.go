@@ -14,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/pgcluster"
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 // PostgreSQL is stopped and started again under load: while it is down calls fail with 503 and
@@ -27,13 +28,11 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	dsn := c.DSN("fault")
-	if err := storagetest.MigrateWithDemo(ctx, dsn); err != nil {
+	if err := synctest.MigrateWithDemo(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
 	st := storagetest.Open(t, dsn)
-	if _, err := st.LoadDemoSites(ctx); err != nil {
-		t.Fatal(err)
-	}
+	synctest.LoadSites(t, st)
 	srv := startInproc(t, st, miniotest.NewStore(t))
 	ledger := &fieldwork.Ledger{}
 	ps := newPhones(t, srv.URL(), "inspector", phones, seed, ledger)

@@ -15,7 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/cmd/fieldctl/device"
 	"github.com/fieldsync/fieldsync/cmd/fieldctl/fieldwork"
 	"github.com/fieldsync/fieldsync/storage/blob/miniotest"
-	"github.com/fieldsync/fieldsync/storage/storagetest"
+	"github.com/fieldsync/fieldsync/sync/synctest"
 )
 
 // serveProc is `fieldsync serve` run as a child process, so it can die by SIGKILL.
@@ -74,10 +74,8 @@ func (s *serveProc) kill() {
 // the same address: the phones finish their syncs, and nothing is lost or duplicated.
 func TestFaultServerSIGKILL(t *testing.T) {
 	const seed, phones, kills = 7, 3, 4
-	st, dsn := storagetest.NewDemoStore(t)
-	if _, err := st.LoadDemoSites(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st, dsn := synctest.NewDemoStore(t)
+	synctest.LoadSites(t, st)
 	mio := miniotest.Shared(t)
 	miniotest.StoreOn(t, mio) // makes the test's bucket (and removes it at cleanup)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

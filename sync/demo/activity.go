@@ -1,4 +1,4 @@
-package sync
+package demo
 
 import (
 	"context"
@@ -11,15 +11,15 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/models/democity"
-	"github.com/fieldsync/fieldsync/storage"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/google/uuid"
 )
 
 // demoActivityNamespace makes the ids of demo visits, findings and clients stable.
 var demoActivityNamespace = uuid.MustParse("0d6c2f0e-8a4b-4c1f-9e53-7b1a2d9c4e61")
 
-// DemoClientID is the fixed client id (app install) a demo user pushes its demo activity with.
-func DemoClientID(username string) uuid.UUID {
+// ClientID is the fixed client id (app install) a demo user pushes its demo activity with.
+func ClientID(username string) uuid.UUID {
 	return uuid.NewSHA1(demoActivityNamespace, []byte("demo-client:"+username))
 }
 
@@ -35,8 +35,8 @@ const (
 	demoTrackChunks    = 2
 )
 
-// DemoActivity counts the demo field work: what the plan holds, whether or not this load applied it.
-type DemoActivity struct {
+// Activity counts the demo field work: what the plan holds, whether or not this load applied it.
+type Activity struct {
 	Visits          map[models.Kind]int
 	Findings        int
 	OverdueFindings int // not closed, deadline before today (as of now)
@@ -47,7 +47,7 @@ type DemoActivity struct {
 }
 
 // TotalVisits is the number of visits of every kind.
-func (d DemoActivity) TotalVisits() int {
+func (d Activity) TotalVisits() int {
 	n := 0
 	for _, v := range d.Visits {
 		n += v
@@ -58,34 +58,34 @@ func (d DemoActivity) TotalVisits() int {
 // demoPlan is the scripted activity: per phase, per username, the mutations in order (ids are
 // numbered per user across phases when pushed).
 type demoPlan struct {
-	phases []map[string][]Mutation
-	act    DemoActivity
+	phases []map[string][]fsync.Mutation
+	act    Activity
 }
 
 func (p *demoPlan) add(phase int, user string, name string, args any, at time.Time) {
 	for len(p.phases) <= phase {
-		p.phases = append(p.phases, map[string][]Mutation{})
+		p.phases = append(p.phases, map[string][]fsync.Mutation{})
 	}
 	b, err := json.Marshal(args)
 	if err != nil {
 		panic(err)
 	}
-	p.phases[phase][user] = append(p.phases[phase][user], Mutation{Name: name, Args: b, ClientTime: at.Format(time.RFC3339)})
+	p.phases[phase][user] = append(p.phases[phase][user], fsync.Mutation{Name: name, Args: b, ClientTime: at.Format(time.RFC3339)})
 }
 
-// LoadDemoActivity records a few weeks of field work in the demo city (the sites storage.LoadDemo
-// creates): visits of every kind with the default checklists, patrol tracks, findings with
-// deadlines around now, and their rectification and re-checks, each pushed through the engine by
-// the demo user who would do it. Every user pushes from a fixed client id with mutation ids 1..N,
-// so loading again replays the stored results and changes nothing. Visit times are relative to now
-// truncated to the day (China time). Any rejection is an error.
-func (e *Engine) LoadDemoActivity(ctx context.Context, now time.Time) (DemoActivity, error) {
+// LoadActivity records a few weeks of field work in the demo city (the sites LoadSites creates):
+// visits of every kind with the default checklists, patrol tracks, findings with deadlines around
+// now, and their rectification and re-checks, each pushed through the engine by the demo user who
+// would do it. Every user pushes from a fixed client id with mutation ids 1..N, so loading again
+// replays the stored results and changes nothing. Visit times are relative to now truncated to
+// the day (China time). Any rejection is an error.
+func LoadActivity(ctx context.Context, e *fsync.Engine, now time.Time) (Activity, error) {
 	plan, err := buildDemoPlan(now)
 	if err != nil {
-		return DemoActivity{}, err
+		return Activity{}, err
 	}
 	act := plan.act
-	actors := map[string]Actor{}
+	actors := map[string]fsync.Actor{}
 	next := map[string]int64{}
 	for _, phase := range plan.phases {
 		users := make([]string, 0, len(phase))
@@ -96,22 +96,16 @@ func (e *Engine) LoadDemoActivity(ctx context.Context, now time.Time) (DemoActiv
 		for _, username := range users {
 			a, ok := actors[username]
 			if !ok {
-				u, err := e.store.GetUserByUsername(ctx, username)
-				if err != nil {
-					return act, fmt.Errorf("sync: demo user %s: %w", username, err)
+				if a, err = e.ActorFor(ctx, username, "demo-"+username); err != nil {
+					return act, fmt.Errorf("demo: user %s: %w", username, err)
 				}
-				sc, err := e.store.UserScope(ctx, u)
-				if err != nil {
-					return act, err
-				}
-				a = Actor{User: u, Scope: sc, DeviceID: "demo-" + username}
 				actors[username] = a
 			}
 			muts := phase[username]
 			for start := 0; start < len(muts); start += demoPushChunk {
 				chunk := muts[start:min(start+demoPushChunk, len(muts))]
-				req := &PushRequest{ClientID: DemoClientID(username), ProtocolVersion: e.cfg.MaxProtocol,
-					AppVersion: "demo", Mutations: make([]Mutation, len(chunk))}
+				req := &fsync.PushRequest{ClientID: ClientID(username), ProtocolVersion: e.Config().MaxProtocol,
+					AppVersion: "demo", Mutations: make([]fsync.Mutation, len(chunk))}
 				for i, m := range chunk {
 					next[username]++
 					m.ID = next[username]
@@ -119,7 +113,7 @@ func (e *Engine) LoadDemoActivity(ctx context.Context, now time.Time) (DemoActiv
 				}
 				resp, stats, err := e.Push(ctx, a, req)
 				if err != nil {
-					return act, fmt.Errorf("sync: demo push of %s: %w", username, err)
+					return act, fmt.Errorf("demo: push of %s: %w", username, err)
 				}
 				act.Applied += stats.Applied
 				act.Replayed += stats.Replayed
@@ -129,7 +123,7 @@ func (e *Engine) LoadDemoActivity(ctx context.Context, now time.Time) (DemoActiv
 						if r.Error != nil {
 							msg += ": " + r.Error.Code + " " + r.Error.Field + " " + r.Error.Message
 						}
-						return act, fmt.Errorf("sync: demo mutation %d (%s) of %s: %s", r.ID, req.Mutations[i].Name, username, msg)
+						return act, fmt.Errorf("demo: mutation %d (%s) of %s: %s", r.ID, req.Mutations[i].Name, username, msg)
 					}
 				}
 			}
@@ -147,7 +141,7 @@ type demoSite struct {
 func demoSites() map[string][]demoSite {
 	out := map[string][]demoSite{}
 	for _, s := range democity.Sites() {
-		out[s.Kind] = append(out[s.Kind], demoSite{s, storage.DemoSiteID(s.Key)})
+		out[s.Kind] = append(out[s.Kind], demoSite{s, SiteID(s.Key)})
 	}
 	return out
 }
@@ -166,12 +160,12 @@ var demoOutcomes = []int{outcomeOpen, outcomeOpen, outcomeStarted, outcomeRectif
 	outcomeFailedOnce, outcomeClosedSecondGo}
 
 func buildDemoPlan(now time.Time) (*demoPlan, error) {
-	p := &demoPlan{act: DemoActivity{Visits: map[models.Kind]int{}}}
+	p := &demoPlan{act: Activity{Visits: map[models.Kind]int{}}}
 	sites := demoSites()
 	projects, plots := sites[democity.SiteKindProject], sites[democity.SiteKindVillagePlot]
 	areas, dealers := sites[democity.SiteKindPatrolArea], sites[democity.SiteKindDealer]
 	if len(projects) == 0 || len(plots) < 3 || len(areas) < 4 || len(dealers) == 0 {
-		return nil, fmt.Errorf("sync: demo city has too few sites")
+		return nil, fmt.Errorf("demo: city has too few sites")
 	}
 	y, m, d := now.In(models.ChinaStandardTime).Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, models.ChinaStandardTime)
@@ -214,7 +208,7 @@ func buildDemoPlan(now time.Time) (*demoPlan, error) {
 			s = areas[3+(n*7)%(len(areas)-3)]
 		}
 		if user == "ranger.dongsheng" && s.RegionCode != democity.RangerTownship {
-			return nil, fmt.Errorf("sync: demo patrol area %s is not in the ranger's township", s.Key)
+			return nil, fmt.Errorf("demo: patrol area %s is not in the ranger's township", s.Key)
 		}
 		visits = append(visits, visitPlan{kind: models.KindFirePatrol, user: user, site: s, n: n})
 	}
