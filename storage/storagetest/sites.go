@@ -23,23 +23,31 @@ var SiteIDs = map[models.Kind]uuid.UUID{
 
 // StoreSites writes the test sites straight into the records table (no change log: phones do not
 // pull them unless a test logs them). Storing them twice is harmless. The patrol area has no
-// boundary, so a track on it has no coverage.
-func StoreSites(t testing.TB, st *storage.Store) {
+// boundary, so a track on it has no coverage. Without regions it writes the four sites of the
+// test township (SiteIDs); with regions, one site of every kind in each of them (SiteIn).
+func StoreSites(t testing.TB, st *storage.Store, regions ...models.Region) {
 	t.Helper()
 	ctx := context.Background()
-	town, err := st.GetRegionByCode(ctx, "211522105")
-	if err != nil {
-		t.Fatal(err)
+	var recs []models.Record
+	if len(regions) == 0 {
+		town, err := st.GetRegionByCode(ctx, "211522105")
+		if err != nil {
+			t.Fatal(err)
+		}
+		village, err := st.GetRegionByCode(ctx, "211522105201")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := map[models.Kind]models.Region{models.KindProjectVisit: town, models.KindPlantingCheck: village,
+			models.KindFirePatrol: town, models.KindAgriInputCheck: town}
+		for _, k := range models.Kinds {
+			recs = append(recs, siteRecord(SiteIDs[k], k, at[k]))
+		}
 	}
-	village, err := st.GetRegionByCode(ctx, "211522105201")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regions := map[models.Kind]models.Region{models.KindProjectVisit: town, models.KindPlantingCheck: village,
-		models.KindFirePatrol: town, models.KindAgriInputCheck: town}
-	recs := make([]models.Record, 0, len(models.Kinds))
-	for _, k := range models.Kinds {
-		recs = append(recs, siteRecord(SiteIDs[k], k, regions[k]))
+	for _, r := range regions {
+		for _, k := range models.Kinds {
+			recs = append(recs, siteRecord(SiteIn(k, r.ID), k, r))
+		}
 	}
 	if err := st.SaveRecords(ctx, recs, true); err != nil && !errors.Is(err, storage.ErrConflict) {
 		t.Fatal(err)
@@ -84,13 +92,7 @@ func SiteIn(kind models.Kind, regionID uuid.UUID) uuid.UUID {
 // harmless. Report tests leave them out: the sites would count in their figures.
 func StoreRegionSites(t testing.TB, st *storage.Store, regions ...models.Region) {
 	t.Helper()
-	recs := make([]models.Record, 0, len(regions)*len(models.Kinds))
-	for _, r := range regions {
-		for _, k := range models.Kinds {
-			recs = append(recs, siteRecord(SiteIn(k, r.ID), k, r))
-		}
-	}
-	if err := st.SaveRecords(context.Background(), recs, true); err != nil && !errors.Is(err, storage.ErrConflict) {
-		t.Fatal(err)
+	if len(regions) > 0 {
+		StoreSites(t, st, regions...)
 	}
 }
