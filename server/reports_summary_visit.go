@@ -90,15 +90,15 @@ type photoReport struct {
 	blob *models.PhotoBlob
 }
 
-// visitReport is GET /v1/reports/visits/{id}[?format=pdf]. A visit outside the caller's scope is
-// a 404, like one that does not exist.
+// visitReport is GET /v1/reports/visits/{id}[?format=pdf|geojson]. A visit outside the caller's
+// scope is a 404, like one that does not exist.
 func (s *Server) visitReport(c *fiber.Ctx) error {
 	if err := summaryOnlyQuery(c, "format"); err != nil {
 		return err
 	}
 	format := c.Query("format", formatJSON)
-	if format != formatJSON && format != "pdf" {
-		return summaryParam("format", "must be json or pdf.")
+	if format != formatJSON && format != "pdf" && format != formatGeoJSON {
+		return summaryParam("format", "must be json, pdf or geojson.")
 	}
 	id, err := uuidParam(c, "id")
 	if err != nil {
@@ -114,6 +114,9 @@ func (s *Server) visitReport(c *fiber.Ctx) error {
 	rep, err := buildVisitReport(d, time.Now())
 	if err != nil {
 		return err
+	}
+	if format == formatGeoJSON {
+		return s.visitFeature(c, d, rep)
 	}
 	if format == "pdf" {
 		doc, err := s.newPDF(false, "现场督查报告 "+rep.ID.String())

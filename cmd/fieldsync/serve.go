@@ -55,6 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	sc.PDFFont = cfg.PDFFont
+	sc.MapTileURL, sc.ImageOrigins = cfg.MapTileURL, cfg.imageOrigins()
 	// One upload service for the HTTP handlers and the workers: a finished upload wakes the
 	// thumbnail worker at once; uploads finished on other instances are found by its poll.
 	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
@@ -69,6 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { served <- app.Listener(ln) }()
 	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
 		time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Supervisor web console: open %s/ and log in (e.g. supervisor or admin from the table above)\n", displayURL(ln.Addr()))
 	select {
 	case err := <-served:
 		return fmt.Errorf("server stopped: %w", err)
