@@ -71,21 +71,28 @@ func (s *Server) pdfFontData() ([]byte, error) {
 	if s.font.data != nil {
 		return s.font.data, nil
 	}
-	path := s.cfg.PDFFont
-	if path == "" {
-		if data, err := os.ReadFile(DefaultPDFFont); err == nil {
-			s.font.data = data
-		} else {
-			s.font.data = pdffont.CJK()
-		}
-		return s.font.data, nil
-	}
-	data, err := os.ReadFile(path)
+	data, err := loadPDFFont(s.cfg.PDFFont, DefaultPDFFont)
 	if err != nil {
-		s.log.Warn("PDF font unreadable", "path", path, "error", err.Error())
-		return nil, errPDFFont(path, err)
+		s.log.Warn("PDF font unreadable", "path", s.cfg.PDFFont, "error", err.Error())
+		return nil, err
 	}
 	s.font.data = data
+	return data, nil
+}
+
+// loadPDFFont reads the configured font, or with none configured the system font (Debian's
+// Droid Sans Fallback), or without it the subset built into the binary.
+func loadPDFFont(configured, system string) ([]byte, error) {
+	if configured == "" {
+		if data, err := os.ReadFile(system); err == nil {
+			return data, nil
+		}
+		return pdffont.CJK(), nil
+	}
+	data, err := os.ReadFile(configured)
+	if err != nil {
+		return nil, errPDFFont(configured, err)
+	}
 	return data, nil
 }
 

@@ -41,8 +41,12 @@ func (s *Server) visitFeature(c *fiber.Ctx, d *storage.VisitDetail, rep *visitRe
 	if rep.Location != nil {
 		props["location"] = rep.Location.Level
 	}
+	body, err := json.Marshal(map[string]any{"type": "Feature", "id": rep.ID, "geometry": geometry, "properties": props})
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, mimeGeoJSON)
-	return c.JSON(map[string]any{"type": "Feature", "id": rep.ID, "geometry": geometry, "properties": props})
+	return c.Send(body)
 }
 
 func point(lon, lat float64) map[string]any {
