@@ -42,11 +42,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if cfg.Demo {
-		if err := ensureDemo(ctx, db.Store, stdout, log); err != nil {
-			return err
-		}
-	}
 	sc := server.DefaultConfig()
 	sc.Version, sc.BodyLimit, sc.RequestTimeout, sc.TokenTTL = version, cfg.BodyLimit, cfg.RequestTimeout, cfg.TokenTTL
 	sc.TrustedProxies = cfg.proxies()
@@ -59,6 +54,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// One upload service for the HTTP handlers and the workers: a finished upload wakes the
 	// thumbnail worker at once; uploads finished on other instances are found by its poll.
 	uploads := fsync.NewUploads(fsync.New(db.Store, sc.Sync), photos, sc.Uploads, log)
+	if cfg.Demo {
+		if err := ensureDemo(ctx, db.Store, uploads, stdout, log); err != nil {
+			return err
+		}
+	}
 	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc})
 	if err != nil {
 		return err
@@ -91,17 +91,24 @@ func displayURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// ensureDemo loads the demo city and a few weeks of its field work into an empty database, prints
+// ensureDemo loads the demo city, a few weeks of its field work and some photos into an empty database, prints
 // a summary of what the database holds of it, and prints the demo logins.
-func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *slog.Logger) error {
+func ensureDemo(ctx context.Context, st *storage.Store, uploads *fsync.Uploads, stdout io.Writer, log *slog.Logger) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		if _, _, err := loadDemo(ctx, st, log); err != nil {
+		now := time.Now()
+		if _, _, err := loadDemo(ctx, st, now, log); err != nil {
 			return err
 		}
+		// Photos only where a photo store is open: serve, not `demo load`.
+		n, err := uploads.LoadDemoPhotos(ctx, now)
+		if err != nil {
+			return err
+		}
+		log.Info("demo photos uploaded", "photos", n)
 	}
 	if err := printDemoCounts(ctx, st, stdout); err != nil {
 		return err
@@ -112,13 +119,13 @@ func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *s
 
 // loadDemo loads the demo city (regions, users, checklists, sites), then its field work pushed
 // through the sync engine as the demo users. Both steps are idempotent.
-func loadDemo(ctx context.Context, st *storage.Store, log *slog.Logger) (storage.DemoResult, fsync.DemoActivity, error) {
+func loadDemo(ctx context.Context, st *storage.Store, now time.Time, log *slog.Logger) (storage.DemoResult, fsync.DemoActivity, error) {
 	started := time.Now()
 	res, err := st.LoadDemoCity(ctx, models.DefaultPasswordParams)
 	if err != nil {
 		return res, fsync.DemoActivity{}, err
 	}
-	act, err := fsync.New(st, fsync.DefaultConfig()).LoadDemoActivity(ctx, time.Now())
+	act, err := fsync.New(st, fsync.DefaultConfig()).LoadDemoActivity(ctx, now)
 	if err != nil {
 		return res, act, err
 	}
