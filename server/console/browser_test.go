@@ -376,3 +376,14 @@ func waitFor(t testing.TB, ctx context.Context, js string, within time.Duration)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// waitMap waits for the map page to have drawn its visits (or to have failed, which fails the test).
+func waitMap(t testing.TB, ctx context.Context, within time.Duration) {
+	t.Helper()
+	waitFor(t, ctx, `['true', 'error'].includes(document.getElementById('map').dataset.ready)`, within)
+	var state string
+	eval(t, ctx, `document.getElementById('map').dataset.ready + ': ' + document.getElementById('map-status').textContent`, &state)
+	if !strings.HasPrefix(state, "true") {
+		t.Fatalf("the map failed: %s", state)
+	}
+}

@@ -18,9 +18,16 @@
   }
   var regions = L.layerGroup().addTo(map);
   overlays[d.tRegions] = regions;
-  var markers = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 100, showCoverageOnHover: false,
-    maxClusterRadius: 50, disableClusteringAtZoom: 16 });
-  var findings = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40,
+  // Both cluster groups load in chunks (the page stays responsive); loaded() resolves once both
+  // have taken every marker.
+  var pending = 2, loaded;
+  var allLoaded = new Promise(function (resolve) { loaded = resolve; });
+  function progress(done, total) {
+    if (done === total && --pending === 0) loaded();
+  }
+  var markers = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 100, chunkProgress: progress,
+    showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 16 });
+  var findings = L.markerClusterGroup({ chunkedLoading: true, chunkProgress: progress, showCoverageOnHover: false, maxClusterRadius: 40,
     iconCreateFunction: function (c) {
       return L.divIcon({ html: "<span>" + c.getChildCount() + "</span>", className: "finding-cluster", iconSize: [30, 30] });
     } });
@@ -62,7 +69,7 @@
   }
 
   function drawVisits(fc) {
-    var shown = 0, nopos = 0, list = [], flagged = [];
+    var shown = 0, nopos = 0, list = [], flagged = [], bounds = L.latLngBounds([]);
     (fc.features || []).forEach(function (f) {
       var g = f.geometry, p = f.properties || {};
       p.id = f.id;
@@ -79,6 +86,7 @@
       var m = L.circleMarker(ll, { renderer: canvas, radius: 6, color: "#fff", weight: 1, fillColor: colours[loc] || colours.none, fillOpacity: 0.9 });
       m.bindPopup(function () { return popup(p); });
       list.push(m);
+      bounds.extend(ll);
       shown++;
       if (p.findings > 0) {
         var fm = L.circleMarker(ll, { renderer: canvas, radius: 9, color: p.overdue_findings ? "#c62828" : "#ef8f00", weight: 3, fill: false });
@@ -86,11 +94,12 @@
         flagged.push(fm);
       }
     });
-    markers.addLayers(list);
-    findings.addLayers(flagged);
+    if (list.length) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
     markers.addTo(map);
     findings.addTo(map);
-    if (list.length) map.fitBounds(markers.getBounds(), { padding: [20, 20], maxZoom: 14 });
+    // An empty list reports no progress: count it as loaded.
+    if (list.length) markers.addLayers(list); else progress(0, 0);
+    if (flagged.length) findings.addLayers(flagged); else progress(0, 0);
     if (tracks.getLayers().length && tracks.getLayers().length <= 5000) tracks.addTo(map);
     window.fieldsyncMap.visits = shown;
     var text = shown + " " + d.tShown;
@@ -114,7 +123,10 @@
       performance.mark("map-data");
       drawRegions(res[0].regions || []);
       drawVisits(res[1]);
-      // The markers are in and the first frame of them is drawn once the browser paints next.
+      return allLoaded;
+    })
+    .then(function () {
+      // The markers are in; the first frame of them is drawn once the browser paints next.
       requestAnimationFrame(function () {
         requestAnimationFrame(function () {
           performance.mark("map-rendered");
