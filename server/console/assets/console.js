@@ -13,6 +13,14 @@
       Array.prototype.forEach.call(form.elements, function (el) { el.disabled = false; });
     }, 0);
   });
+  // The same for the filter forms htmx sends (they update the results in place and the address).
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var p = ev.detail.parameters;
+    if (!ev.detail.elt.hasAttribute || !ev.detail.elt.hasAttribute("data-strip-empty")) return;
+    Array.prototype.forEach.call(ev.detail.elt.elements, function (el) {
+      if (el.name && el.value === "") delete p[el.name];
+    });
+  });
   // Buttons that destroy something ask first.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest && ev.target.closest("button.danger");
