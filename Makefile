@@ -27,10 +27,13 @@ test: bin/minio $(TUSJS)/node_modules
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-# fuzz: the push decoder and validator, and the photo EXIF reader, briefly (CI runs it after make test).
+# fuzz: the push decoder and validator, the answer validator, the photo EXIF reader and the list
+# cursor decoder, briefly (CI runs it after make test).
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPushDecode -fuzztime 30s -fuzzminimizetime 200x ./sync/
+	$(GO) test -run '^$$' -fuzz FuzzValidateAnswers -fuzztime 15s -fuzzminimizetime 200x ./models/
 	$(GO) test -run '^$$' -fuzz FuzzReadExif -fuzztime 15s -fuzzminimizetime 200x ./models/photofile/
+	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 15s -fuzzminimizetime 200x ./server/cursor/
 
 bench: bin/minio
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...

@@ -27,6 +27,9 @@ type Conflict struct {
 	ResolvedAt  *time.Time      `json:"resolved_at"`
 	ResolvedBy  *uuid.UUID      `json:"resolved_by"`
 	Resolution  json.RawMessage `json:"resolution"`
+	// Withheld lists the values left out (sent as null) because they break the answer limits
+	// (stored before the limits were enforced): "server_value", "client_value". Not stored.
+	Withheld []string `json:"withheld,omitempty"`
 }
 
 // ConflictSide says who wrote one side of a conflict, from which device, and when.

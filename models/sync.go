@@ -87,15 +87,18 @@ type EntityRef struct {
 // MutationResult is what the server answers for one mutation, stored and replayed unchanged.
 type MutationResult struct {
 	ID        int64          `json:"id"`
-	Status    string         `json:"status"` // applied | conflict | rejected
+	Status    string         `json:"status"` // applied | conflict | rejected | expired
 	Entity    *EntityRef     `json:"entity,omitempty"`
 	Error     *MutationError `json:"error,omitempty"`
 	Conflicts []uuid.UUID    `json:"conflicts,omitempty"`
 }
 
-// Mutation statuses.
+// Mutation statuses. A replayed mutation whose stored result was pruned (older than the result
+// retention) is answered StatusExpired: it was applied or rejected long ago and is done; it is
+// never applied again.
 const (
 	StatusApplied  = "applied"
 	StatusConflict = "conflict"
 	StatusRejected = "rejected"
+	StatusExpired  = "expired"
 )

@@ -16,19 +16,19 @@ type deviceList struct {
 
 // adminListDevices pages through devices by id; filters: user_id, revoked.
 func (s *Server) adminListDevices(c *fiber.Ctx) error {
-	limit, after, err := pageParams(c)
+	q, pg, err := s.listQuery(c, "user_id", "revoked")
 	if err != nil {
 		return err
 	}
-	f := storage.DeviceFilter{After: after, Limit: limit + 1}
-	if v := c.Query("user_id"); v != "" {
+	f := storage.DeviceFilter{After: pg.after, Limit: pg.limit + 1}
+	if v := q.get("user_id"); v != "" {
 		id, err := uuid.Parse(v)
 		if err != nil {
 			return errBadRequest("user_id must be a UUID.")
 		}
 		f.UserID = &id
 	}
-	if f.Revoked, err = boolQuery(c, "revoked"); err != nil {
+	if f.Revoked, err = q.boolean("revoked"); err != nil {
 		return err
 	}
 	devices, err := s.store.ListDevices(c.UserContext(), f)
@@ -36,7 +36,7 @@ func (s *Server) adminListDevices(c *fiber.Ctx) error {
 		return err
 	}
 	out := deviceList{Devices: []deviceDTO{}}
-	devices, out.NextCursor = trimPage(devices, limit, storage.DeviceCursor)
+	devices, out.NextCursor = trimPage(pg, devices, storage.DeviceCursor)
 	for _, d := range devices {
 		out.Devices = append(out.Devices, toDeviceDTO(d))
 	}
@@ -71,18 +71,18 @@ type auditList struct {
 // adminListAudit pages through the audit log, newest first; filters: action, target_type,
 // target_id, user_id.
 func (s *Server) adminListAudit(c *fiber.Ctx) error {
-	limit, after, err := pageParams(c)
+	q, pg, err := s.listQuery(c, "action", "target_type", "target_id", "user_id")
 	if err != nil {
 		return err
 	}
-	f := storage.AuditFilter{Action: c.Query("action"), TargetType: c.Query("target_type"),
-		TargetID: c.Query("target_id"), Limit: limit + 1}
-	if after != "" {
-		if f.Before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return errBadRequest("cursor is not one this server issued.")
+	f := storage.AuditFilter{Action: q.get("action"), TargetType: q.get("target_type"),
+		TargetID: q.get("target_id"), Limit: pg.limit + 1}
+	if pg.after != "" {
+		if f.Before, err = strconv.ParseInt(pg.after, 10, 64); err != nil {
+			return errBadCursor()
 		}
 	}
-	if v := c.Query("user_id"); v != "" {
+	if v := q.get("user_id"); v != "" {
 		id, err := uuid.Parse(v)
 		if err != nil {
 			return errBadRequest("user_id must be a UUID.")
@@ -94,7 +94,7 @@ func (s *Server) adminListAudit(c *fiber.Ctx) error {
 		return err
 	}
 	out := auditList{Entries: []models.AuditEntry{}}
-	entries, out.NextCursor = trimPage(entries, limit, func(e models.AuditEntry) string { return strconv.FormatInt(e.ID, 10) })
+	entries, out.NextCursor = trimPage(pg, entries, func(e models.AuditEntry) string { return strconv.FormatInt(e.ID, 10) })
 	for _, e := range entries {
 		if e.Details == nil {
 			e.Details = map[string]any{}

@@ -48,17 +48,17 @@ type siteList struct {
 // adminListSites pages through sites by id; filters: kind (site kind), region (code: sites in that
 // subtree), status (active or archived; default both), q (substring of the name, any case).
 func (s *Server) adminListSites(c *fiber.Ctx) error {
-	limit, after, err := pageParams(c)
+	q, pg, err := s.listQuery(c, "kind", "region", "status", "q")
 	if err != nil {
 		return err
 	}
-	f := storage.SiteFilter{Limit: limit + 1, Query: c.Query("q"), Status: c.Query("status")}
-	if after != "" {
-		if f.After, err = uuid.Parse(after); err != nil {
-			return errBadRequest("cursor is not one this server issued.")
+	f := storage.SiteFilter{Limit: pg.limit + 1, Query: q.get("q"), Status: q.get("status")}
+	if pg.after != "" {
+		if f.After, err = uuid.Parse(pg.after); err != nil {
+			return errBadCursor()
 		}
 	}
-	if k := models.SiteKind(c.Query("kind")); k != "" {
+	if k := models.SiteKind(q.get("kind")); k != "" {
 		if !k.Valid() {
 			return errBadRequest("kind must be one of project, village_plot, patrol_area, dealer.")
 		}
@@ -70,7 +70,7 @@ func (s *Server) adminListSites(c *fiber.Ctx) error {
 	if utf8.RuneCountInString(f.Query) > 64 {
 		return errBadRequest("q must be at most 64 characters.")
 	}
-	if code := c.Query("region"); code != "" {
+	if code := q.get("region"); code != "" {
 		r, err := s.store.GetRegionByCode(c.UserContext(), code)
 		if errors.Is(err, storage.ErrNotFound) {
 			return errBadRequest("region: no region has code " + code + ".")
@@ -84,7 +84,7 @@ func (s *Server) adminListSites(c *fiber.Ctx) error {
 		return err
 	}
 	out := siteList{Sites: []siteDTO{}}
-	recs, out.NextCursor = trimPage(recs, limit, func(r models.Record) string { return r.ID.String() })
+	recs, out.NextCursor = trimPage(pg, recs, func(r models.Record) string { return r.ID.String() })
 	for _, r := range recs {
 		d, err := toSiteDTO(r)
 		if err != nil {

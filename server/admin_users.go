@@ -18,21 +18,21 @@ type userList struct {
 // adminListUsers pages through users by username; filters: role, active, region (code: users in
 // that subtree), q (substring of username or name).
 func (s *Server) adminListUsers(c *fiber.Ctx) error {
-	limit, after, err := pageParams(c)
+	q, pg, err := s.listQuery(c, "role", "active", "region", "q")
 	if err != nil {
 		return err
 	}
-	f := storage.UserFilter{Role: models.Role(c.Query("role")), Query: c.Query("q"), After: after, Limit: limit + 1}
+	f := storage.UserFilter{Role: models.Role(q.get("role")), Query: q.get("q"), After: pg.after, Limit: pg.limit + 1}
 	if f.Role != "" && !f.Role.Valid() {
 		return errBadRequest("role must be one of inspector, township_officer, department, supervisor, admin.")
 	}
 	if utf8.RuneCountInString(f.Query) > 64 {
 		return errBadRequest("q must be at most 64 characters.")
 	}
-	if f.Active, err = boolQuery(c, "active"); err != nil {
+	if f.Active, err = q.boolean("active"); err != nil {
 		return err
 	}
-	if code := c.Query("region"); code != "" {
+	if code := q.get("region"); code != "" {
 		r, err := s.store.GetRegionByCode(c.UserContext(), code)
 		if errors.Is(err, storage.ErrNotFound) {
 			return errBadRequest("region: no region has code " + code + ".")
@@ -46,7 +46,7 @@ func (s *Server) adminListUsers(c *fiber.Ctx) error {
 		return err
 	}
 	out := userList{Users: []userDTO{}}
-	users, out.NextCursor = trimPage(users, limit, func(u models.User) string { return u.Username })
+	users, out.NextCursor = trimPage(pg, users, func(u models.User) string { return u.Username })
 	for _, u := range users {
 		out.Users = append(out.Users, toUserDTO(u))
 	}

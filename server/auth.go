@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/server/console"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 )
 
 // tokenPrefix marks fieldsync tokens so secret scanners and people recognise them.
@@ -56,17 +58,13 @@ func newToken() (string, error) {
 var errBadCredentials = problem(fiber.StatusUnauthorized, "invalid-credentials", "Invalid credentials",
 	"The username or password is wrong.")
 
-func errThrottled(wait time.Duration) *Problem {
-	p := problem(fiber.StatusTooManyRequests, "too-many-login-failures", "Too many failed logins",
-		"Too many failed logins for this username or address; try again later.")
-	p.RetryAfter = retryAfterSeconds(wait)
-	return p
-}
-
-// login checks a username and password and issues a bearer token bound to the phone's device.
-// Whether a username exists is never revealed: unknown names cost the same hash and get the same
-// 401. Failures are counted per username and per IP; past the limit the answer is 429.
+// login checks a username and password and issues a bearer token bound to the phone's device,
+// ending the device's earlier sessions of the user (one session per device). Whether a username
+// exists is never revealed: unknown names cost the same queries and hash and get the same 401.
+// Failures slow later attempts (LoginThrottle); an attempt that must still wait is a 429.
+// Nothing it answers may be cached.
 func (s *Server) login(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	var req loginRequest
 	if err := decodeJSON(c, &req, false); err != nil {
 		return err
@@ -80,27 +78,32 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := ve.Err(); err != nil {
 		return err
 	}
-	ctx, ip := c.UserContext(), c.IP()
-	userKey, ipKey := "user:"+username, "ip:"+ip
-	if wait, err := s.store.ThrottleLocked(ctx, userKey, ipKey); err != nil {
-		return err
-	} else if wait > 0 {
-		return errThrottled(wait)
-	}
+	ctx, ip := c.UserContext(), clientIP(c)
 	user, err := s.store.GetUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
+	exists := err == nil
+	known, err := s.store.KnownDevice(ctx, dev.ID, user.ID) // user.ID is nil for an unknown name
+	if err != nil {
+		return err
+	}
+	keys := newLoginKeys(username, ip, dev.ID, known)
+	if wait, err := s.loginWait(c, keys); err != nil {
+		return err
+	} else if wait > 0 {
+		return errThrottled(wait)
+	}
 	hash := s.dummyHash
-	if err == nil {
+	if exists {
 		hash = user.PasswordHash
 	}
 	ok, herr := models.CheckPassword(req.Password, hash)
 	if herr != nil {
 		return herr
 	}
-	if err != nil || !ok {
-		return s.loginFailed(c, userKey, ipKey, username)
+	if !exists || !ok {
+		return s.loginFailed(c, keys, username, dev.ID)
 	}
 	if !user.Active {
 		return problem(fiber.StatusForbidden, "account-disabled", "Account disabled",
@@ -121,13 +124,16 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return problem(fiber.StatusForbidden, "device-revoked", "Device revoked",
 				"This device has been revoked by an administrator; use another device or ask to have it restored.")
 		}
+		if err := s.replaceSessions(ctx, tx, user.ID, dev.ID, ip); err != nil {
+			return err
+		}
 		if _, err := tx.CreateToken(ctx, hashToken(tok), user.ID, dev.ID, expires); err != nil {
 			return err
 		}
 		if scope, err = tx.UserScope(ctx, user); err != nil {
 			return err
 		}
-		details := map[string]any{"platform": dev.Platform, "app_version": dev.AppVersion}
+		details := map[string]any{"platform": dev.Platform, "app_version": dev.AppVersion, "known_device": known}
 		uid := user.ID
 		return tx.Audit(ctx, models.AuditEntry{UserID: &uid, DeviceID: dev.ID, IP: ip, Action: "auth.login",
 			TargetType: "user", TargetID: user.ID.String(), Details: details})
@@ -135,9 +141,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.ThrottleReset(ctx, userKey); err != nil {
-		s.log.Warn("throttle reset failed", "error", err)
-	}
+	s.loginSucceeded(c, keys)
 	sum, err := s.userSummary(c, user, scope)
 	if err != nil {
 		return err
@@ -145,29 +149,20 @@ func (s *Server) login(c *fiber.Ctx) error {
 	return c.JSON(loginResponse{Token: tok, ExpiresAt: expires, User: sum, Device: deviceRefDTO{ID: dev.ID}})
 }
 
-func (s *Server) loginFailed(c *fiber.Ctx, userKey, ipKey, username string) error {
-	ctx := c.UserContext()
-	l := s.cfg.Login
-	waitU, err := s.store.ThrottleFail(ctx, userKey, l.MaxUserFailures, l.Window, l.Lockout)
-	if err != nil {
+// replaceSessions ends the user's earlier sessions on the device (a second login on a phone
+// replaces the first) and audits it when there were any. Call inside InTx after DeviceLogin.
+func (s *Server) replaceSessions(ctx context.Context, tx *storage.Store, userID uuid.UUID, deviceID, ip string) error {
+	n, err := tx.RevokeDeviceSessions(ctx, userID, deviceID)
+	if err != nil || n == 0 {
 		return err
 	}
-	waitIP, err := s.store.ThrottleFail(ctx, ipKey, l.MaxIPFailures, l.Window, l.Lockout)
-	if err != nil {
-		return err
-	}
-	if err := s.store.Audit(ctx, models.AuditEntry{IP: c.IP(), Action: "auth.login_failed", TargetType: "username",
-		TargetID: username}); err != nil {
-		return err
-	}
-	if wait := max(waitU, waitIP); wait > 0 {
-		return errThrottled(wait)
-	}
-	return errBadCredentials
+	return tx.Audit(ctx, models.AuditEntry{UserID: &userID, DeviceID: deviceID, IP: ip, Action: "auth.session_replaced",
+		TargetType: "device", TargetID: deviceID, Details: map[string]any{"sessions_ended": n}})
 }
 
 // logout ends the caller's session: the token stops working at once.
 func (s *Server) logout(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	p := principal(c)
 	ctx := c.UserContext()
 	err := s.store.InTx(ctx, func(tx *storage.Store) error {
@@ -231,7 +226,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localPrincipal, &p)
-	if err := s.store.TouchDevice(c.UserContext(), p.DeviceID, p.User.ID, c.IP()); err != nil {
+	if err := s.store.TouchDevice(c.UserContext(), p.DeviceID, p.User.ID, clientIP(c)); err != nil {
 		s.log.Warn("touch device failed", "device_id", p.DeviceID, "error", err)
 	}
 	return c.Next()
@@ -256,6 +251,6 @@ func principal(c *fiber.Ctx) *models.Principal {
 func auditBy(c *fiber.Ctx, action, targetType, targetID string, details map[string]any) models.AuditEntry {
 	p := principal(c)
 	uid := p.User.ID
-	return models.AuditEntry{UserID: &uid, DeviceID: p.DeviceID, IP: c.IP(), Action: action,
+	return models.AuditEntry{UserID: &uid, DeviceID: p.DeviceID, IP: clientIP(c), Action: action,
 		TargetType: targetType, TargetID: targetID, Details: details}
 }

@@ -59,17 +59,17 @@ func scopeKinds(p *models.Principal, kind models.Kind) ([]models.Kind, bool) {
 
 // listChecklists pages through the checklists of the caller's kinds by id; ?kind= narrows to one.
 func (s *Server) listChecklists(c *fiber.Ctx) error {
-	limit, after, err := pageParams(c)
+	q, pg, err := s.listQuery(c, "kind")
 	if err != nil {
 		return err
 	}
-	f := storage.ChecklistFilter{Limit: limit + 1}
-	if after != "" {
-		if f.After, err = uuid.Parse(after); err != nil {
-			return errBadRequest("cursor is not one this server issued.")
+	f := storage.ChecklistFilter{Limit: pg.limit + 1}
+	if pg.after != "" {
+		if f.After, err = uuid.Parse(pg.after); err != nil {
+			return errBadCursor()
 		}
 	}
-	k := models.Kind(c.Query("kind"))
+	k := models.Kind(q.get("kind"))
 	if k != "" && !k.Valid() {
 		return errBadRequest("kind must be one of project_visit, planting_check, fire_patrol, agri_input_check.")
 	}
@@ -83,7 +83,7 @@ func (s *Server) listChecklists(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	recs, out.NextCursor = trimPage(recs, limit, func(r models.Record) string { return r.ID.String() })
+	recs, out.NextCursor = trimPage(pg, recs, func(r models.Record) string { return r.ID.String() })
 	for _, r := range recs {
 		d, err := toChecklistDTO(r)
 		if err != nil {

@@ -19,31 +19,31 @@ type conflictList struct {
 // listConflicts pages through conflicts on records in the supervisor's scope, newest first;
 // ?status=open (default) or all, ?record_id= narrows to one record.
 func (s *Server) listConflicts(c *fiber.Ctx) error {
-	limit, after, err := pageParams(c)
+	q, pg, err := s.listQuery(c, "status", "record_id")
 	if err != nil {
 		return err
 	}
-	f := storage.ConflictFilter{Limit: limit + 1}
-	switch c.Query("status", "open") {
-	case "open":
+	f := storage.ConflictFilter{Limit: pg.limit + 1}
+	switch q.get("status") {
+	case "", "open":
 	case "all":
 		f.All = true
 	default:
 		return errBadRequest("status must be open or all.")
 	}
-	if v := c.Query("record_id"); v != "" {
+	if v := q.get("record_id"); v != "" {
 		id, err := uuid.Parse(v)
 		if err != nil {
 			return errBadRequest("record_id must be a UUID.")
 		}
 		f.RecordID = &id
 	}
-	if after != "" {
-		at, id, ok := strings.Cut(after, "|")
+	if pg.after != "" {
+		at, id, ok := strings.Cut(pg.after, "|")
 		t, terr := time.Parse(time.RFC3339Nano, at)
 		cid, ierr := uuid.Parse(id)
 		if !ok || terr != nil || ierr != nil {
-			return errBadRequest("cursor is not one this server issued.")
+			return errBadCursor()
 		}
 		f.BeforeAt, f.BeforeID = t, cid
 	}
@@ -52,7 +52,7 @@ func (s *Server) listConflicts(c *fiber.Ctx) error {
 		return err
 	}
 	out := conflictList{Conflicts: []models.Conflict{}}
-	cs, out.NextCursor = trimPage(cs, limit, func(c models.Conflict) string {
+	cs, out.NextCursor = trimPage(pg, cs, func(c models.Conflict) string {
 		return c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID.String()
 	})
 	out.Conflicts = append(out.Conflicts, cs...)

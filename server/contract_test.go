@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -270,6 +271,7 @@ func exchange(method, path string, status int, header map[string]string, body st
 	req := httptest.NewRequest(method, path, nil)
 	h := http.Header{}
 	h.Set(HeaderRequestID, "test-request-1")
+	h.Set("Cache-Control", "no-store")
 	for k, v := range header {
 		if v == "" {
 			h.Del(k)
@@ -306,6 +308,14 @@ func TestContractRejectsDrift(t *testing.T) {
 	problemCT := map[string]string{"Content-Type": problemJSON}
 	www := map[string]string{"Content-Type": problemJSON, "WWW-Authenticate": `Bearer realm="fieldsync"`}
 	retry := map[string]string{"Content-Type": problemJSON, "Retry-After": "5"}
+	photoContent := "/v1/photos/6c1d0a8e-0f6b-4c55-9f0e-2b8c1a7e4d10/content"
+	photoOK := map[string]string{"Content-Type": "image/jpeg", "X-Content-Type-Options": "nosniff",
+		"Content-Disposition": `inline; filename="___ __.jpg"; filename*=UTF-8''%E4%B8%9C%E5%8D%87%E9%95%87%20%E5%B7%A1%E6%9F%A5.jpg`}
+	with := func(h map[string]string, k, v string) map[string]string {
+		out := maps.Clone(h)
+		out[k] = v
+		return out
+	}
 	cases := []struct {
 		name         string
 		method, path string
@@ -325,6 +335,8 @@ func TestContractRejectsDrift(t *testing.T) {
 		{"login expiry not a date-time", "POST", "/v1/auth/login", 200, jsonCT, strings.Replace(okLogin, "2026-12-26T15:00:00Z", "tomorrow", 1), "/expires_at"},
 		{"login unknown role", "POST", "/v1/auth/login", 200, jsonCT, strings.Replace(okLogin, "township_officer", "ranger", 1), "/user/role"},
 		{"login success as problem+json", "POST", "/v1/auth/login", 200, problemCT, okLogin, "Content-Type"},
+		{"login success that may be cached", "POST", "/v1/auth/login", 200, map[string]string{"Content-Type": "application/json", "Cache-Control": ""}, okLogin, "Cache-Control"},
+		{"login 429 that may be cached", "POST", "/v1/auth/login", 429, map[string]string{"Content-Type": problemJSON, "Retry-After": "5", "Cache-Control": "private"}, problemBody("too-many-login-failures", 429, ""), "Cache-Control"},
 		{"login 401 ok", "POST", "/v1/auth/login", 401, www, problemBody("invalid-credentials", 401, ""), ""},
 		{"login 401 as application/json", "POST", "/v1/auth/login", 401, map[string]string{"Content-Type": "application/json", "WWW-Authenticate": "Bearer x"}, problemBody("invalid-credentials", 401, ""), "Content-Type"},
 		{"login 401 without WWW-Authenticate", "POST", "/v1/auth/login", 401, problemCT, problemBody("invalid-credentials", 401, ""), "WWW-Authenticate"},
@@ -344,8 +356,12 @@ func TestContractRejectsDrift(t *testing.T) {
 		{"a bad header and a bad body", "POST", "/v1/auth/login", 413, map[string]string{"Content-Type": problemJSON, HeaderRequestID: ""}, `{"type":"https://fieldsync.dev/problems/body-too-large","title":"t","status":413,"instance":"/x"}`, "request_id"},
 		{"healthz with a wrong status value", "GET", "/healthz", 200, jsonCT, `{"status":"fine","version":"dev"}`, "/status"},
 		{"HEAD healthz", "HEAD", "/healthz", 200, jsonCT, ``, ""},
-		{"metrics", "GET", "/metrics", 200, map[string]string{"Content-Type": "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"}, "# HELP x\n", ""},
-		{"metrics as JSON", "GET", "/metrics", 200, jsonCT, "{}", "Content-Type"},
+		{"metrics are not on the API port", "GET", "/metrics", 200, map[string]string{"Content-Type": "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"}, "# HELP x\n", "not in openapi.yaml"},
+		{"photo bytes ok", "GET", photoContent, 200, photoOK, "\xff\xd8", ""},
+		{"photo bytes without nosniff", "GET", photoContent, 200, with(photoOK, "X-Content-Type-Options", ""), "\xff\xd8", "X-Content-Type-Options"},
+		{"photo bytes with a quote in filename", "GET", photoContent, 200, with(photoOK, "Content-Disposition", `inline; filename="a"b.jpg"; filename*=UTF-8''a%22b.jpg`), "\xff\xd8", "Content-Disposition"},
+		{"photo bytes as an attachment", "GET", photoContent, 200, with(photoOK, "Content-Disposition", `attachment; filename="a.jpg"`), "\xff\xd8", "Content-Disposition"},
+		{"photo bytes as HTML", "GET", photoContent, 200, with(photoOK, "Content-Type", "text/html"), "<b>", "Content-Type"},
 		{"logout 204", "POST", "/v1/auth/logout", 204, nil, ``, ""},
 		{"logout 204 with a body", "POST", "/v1/auth/logout", 204, jsonCT, `{"ok":true}`, "documents none"},
 		{"undocumented method", "DELETE", "/healthz", 200, jsonCT, `{"status":"ok","version":"dev"}`, "not in openapi.yaml"},

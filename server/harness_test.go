@@ -19,6 +19,7 @@ import (
 	"github.com/fieldsync/fieldsync/storage/pgtest"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -32,12 +33,13 @@ type harness struct {
 	blob  blob.Store
 	dsn   string
 	ct    *contract
+	reg   *prometheus.Registry // the metrics MetricsHandler serves
+	addr  string               // where serve listens, once called
 }
 
 func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Password = storagetest.CheapPasswords
-	cfg.Login = LoginLimits{MaxUserFailures: 5, MaxIPFailures: 20, Window: time.Minute, Lockout: time.Minute}
 	return cfg
 }
 
@@ -63,11 +65,12 @@ func newHarnessWith(t testing.TB, st *storage.Store, dsn string, b blob.Store, t
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	app, err := New(Deps{Store: st, Blob: b, Config: cfg})
+	reg := prometheus.NewRegistry()
+	app, err := New(Deps{Store: st, Blob: b, Config: cfg, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, app: app, store: st, blob: b, dsn: dsn, ct: loadContract(t)}
+	return &harness{t: t, app: app, store: st, blob: b, dsn: dsn, ct: loadContract(t), reg: reg}
 }
 
 // resp is a response with its body read.
@@ -200,5 +203,43 @@ func (h *harness) overTheWire(path string, headers map[string]string, contentLen
 	data, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	h.ct.check(h.t, httptest.NewRequest("POST", path, nil), nil, res, data)
+	return resp{Status: res.StatusCode, Header: res.Header, Body: data}
+}
+
+// serve serves the app on a real 127.0.0.1 listener (once per harness) and returns its address;
+// it is shut down at cleanup.
+func (h *harness) serve() string {
+	h.t.Helper()
+	if h.addr != "" {
+		return h.addr
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	go h.app.Listener(ln)
+	h.t.Cleanup(func() { h.app.Shutdown() })
+	h.addr = ln.Addr().String()
+	return h.addr
+}
+
+// raw sends one request as raw bytes over its own connection to the served app and reads the
+// answer, validated against the contract as a request of method to path.
+func (h *harness) raw(method, path string, request []byte) resp {
+	h.t.Helper()
+	conn, err := net.Dial("tcp", h.serve())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close()
+	go conn.Write(request)
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	h.ct.check(h.t, httptest.NewRequest(method, path, nil), nil, res, data)
 	return resp{Status: res.StatusCode, Header: res.Header, Body: data}
 }

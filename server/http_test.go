@@ -66,12 +66,21 @@ func TestHealthReadyMetrics(t *testing.T) {
 	expectStatus(t, h.do("GET", "/healthz", "", nil), 200)
 	expectStatus(t, h.do("GET", "/readyz", "", nil), 200)
 	h.do("GET", "/nope", "", nil)
+	// The metrics are not on the API port: that is a 404 like any unknown path.
 	r := h.do("GET", "/metrics", "", nil)
-	expectStatus(t, r, 200)
+	expectStatus(t, r, 404)
+	if r.problemType(t) != "not-found" {
+		t.Fatal(string(r.Body))
+	}
+	rec := httptest.NewRecorder()
+	MetricsHandler(h.reg).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("metrics: %d %s", rec.Code, rec.Body)
+	}
 	for _, want := range []string{`fieldsync_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
-		`fieldsync_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`fieldsync_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
 		"fieldsync_http_request_duration_seconds_bucket", "go_sql_max_open_connections", "go_goroutines"} {
-		if !strings.Contains(string(r.Body), want) {
+		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}

@@ -1,12 +1,13 @@
 package server
 
 import (
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -59,6 +60,38 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-func (m *metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+// methodLabel returns the metric label of an HTTP method: one of the standard methods as a
+// constant, or "OTHER". c.Method() points into the server's reused request buffer, so it must
+// never become a label value itself (the metric keeps its label values for ever).
+func methodLabel(m string) string {
+	for _, std := range fiber.DefaultMethods {
+		if m == std {
+			return std
+		}
+	}
+	return "OTHER"
+}
+
+// routeLabel returns the registered path pattern that answered the request (e.g.
+// "/v1/photos/:id"), copied so it outlives the request. Requests answered before they reached a
+// route (an unknown path or method, a body over the limit) are "unmatched", so the label never
+// carries a client's path.
+func routeLabel(c *fiber.Ctx) string {
+	if unmatched, _ := c.Locals(localUnmatched).(bool); unmatched {
+		return "unmatched"
+	}
+	r := c.Route()
+	if r == nil || r.Path == "" || r.Path == "/" {
+		return "unmatched"
+	}
+	return strings.Clone(r.Path)
+}
+
+// MetricsHandler serves the Prometheus exposition of reg at GET /metrics and 404 elsewhere. It is
+// meant for a listener of its own (FIELDSYNC_METRICS_ADDR), never the public API port: the
+// metrics are not authenticated.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
 }

@@ -19,6 +19,7 @@ const (
 	localRequestID = "fieldsync.request_id"
 	localPrincipal = "fieldsync.principal"
 	localUnmatched = "fieldsync.unmatched"
+	localClientIP  = "fieldsync.client_ip"
 )
 
 // HeaderRequestID carries the request id on every response.
@@ -26,13 +27,19 @@ const HeaderRequestID = "X-Request-Id"
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// requestID keeps a well-formed incoming X-Request-Id (so a trace crosses a proxy) or makes one.
+// requestID keeps a well-formed incoming X-Request-Id (so a trace crosses a proxy) or makes one,
+// and works out the client's address once (clientIP).
 func (s *Server) requestID(c *fiber.Ctx) error {
 	id := c.Get(HeaderRequestID)
 	if !requestIDRE.MatchString(id) {
 		id = uuid.NewString()
 	}
 	c.Locals(localRequestID, id)
+	if ip := s.peerIP(c); ip.IsValid() {
+		c.Locals(localClientIP, ip.String())
+	} else {
+		c.Locals(localClientIP, "unknown")
+	}
 	c.Set(HeaderRequestID, id)
 	return c.Next()
 }
@@ -49,21 +56,37 @@ func (s *Server) access(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	route := c.Route().Path
-	if unmatched, _ := c.Locals(localUnmatched).(bool); unmatched {
-		route = "unmatched"
-	}
+	route := routeLabel(c)
 	elapsed := time.Since(start)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	s.metrics.observe(methodLabel(c.Method()), route, status, elapsed)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
 	}
 	attrs := append(logAttrsFor(c), slog.String("method", c.Method()), slog.String("path", c.Path()),
 		slog.String("route", route), slog.Int("status", status), slog.Duration("duration", elapsed),
-		slog.String("ip", c.IP()))
+		slog.String("ip", clientIP(c)))
 	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
 	return nil
+}
+
+// Limits of a request's head: the request target (path and query) and the request line with
+// every header. fasthttp reads the head into a buffer of maxRequestHead bytes and refuses a longer
+// one with 431 before anything is parsed; uriLimit refuses a longer request target with 414.
+const (
+	maxURILength   = 4 << 10
+	maxRequestHead = 8 << 10
+)
+
+// uriLimit refuses a request target (path and query string) over maxURILength bytes with 414.
+func uriLimit(c *fiber.Ctx) error {
+	if len(c.Request().RequestURI()) > maxURILength {
+		p := problem(fiber.StatusRequestURITooLong, "uri-too-long", "URI too long",
+			"The request target (path and query string) exceeds the size limit.")
+		p.Extra = map[string]any{"limit_bytes": maxURILength}
+		return p
+	}
+	return c.Next()
 }
 
 // recover turns a panic into an error (a logged 500) instead of a dead connection.

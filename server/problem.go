@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -81,6 +82,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		id := uuid.NewString()
 		c.Locals(localRequestID, id)
 		c.Set(HeaderRequestID, id)
+	}
+	if clientGone(c) {
+		// Nobody reads an answer: log the request as cancelled and close the connection
+		// without writing one.
+		s.log.InfoContext(c.UserContext(), "request cancelled: the client went away", "request_id", c.Locals(localRequestID),
+			"method", c.Method(), "path", c.Path(), "error", err.Error())
+		c.Status(statusClientGone)
+		c.Context().HijackSetNoResponse(true)
+		c.Context().Hijack(func(net.Conn) {})
+		return nil
 	}
 	p := s.toProblem(c, err)
 	p.Extra = withInstance(p.Extra, c)
@@ -161,6 +172,13 @@ func fiberProblem(fe *fiber.Error) *Problem {
 		return problem(fe.Code, "timeout", "Request timeout", "The request took too long to arrive.")
 	case fiber.StatusUnsupportedMediaType:
 		return problem(fe.Code, "unsupported-media-type", "Unsupported media type", fe.Message)
+	case fiber.StatusRequestHeaderFieldsTooLarge: // refused by fasthttp: the head overflows its buffer
+		p := problem(fe.Code, "headers-too-large", "Request header fields too large",
+			"The request line and headers together exceed the size limit.")
+		p.Extra = map[string]any{"limit_bytes": maxRequestHead}
+		return p
+	case fiber.StatusBadRequest: // refused by fasthttp: not an HTTP/1.1 request it could parse
+		return problem(fe.Code, "bad-request", "Bad request", "The request is not valid HTTP/1.1: "+fe.Message)
 	}
 	if fe.Code >= 500 {
 		return problem(fe.Code, "internal", "Internal error", "An internal error occurred.")

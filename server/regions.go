@@ -22,11 +22,15 @@ func (s *Server) adminListRegions(c *fiber.Ctx) error {
 }
 
 func (s *Server) writeRegions(c *fiber.Ctx, scope models.Scope) error {
-	f := storage.RegionFilter{Scope: scope, MaxLevel: models.RegionLevel(c.Query("max_level"))}
+	q, err := readQuery(c, "max_level", "boundary")
+	if err != nil {
+		return err
+	}
+	f := storage.RegionFilter{Scope: scope, MaxLevel: models.RegionLevel(q.get("max_level"))}
 	if f.MaxLevel != "" && f.MaxLevel.Depth() < 0 {
 		return errBadRequest("max_level must be one of city, county, township, village.")
 	}
-	b, err := boolQuery(c, "boundary")
+	b, err := q.boolean("boundary")
 	if err != nil {
 		return err
 	}

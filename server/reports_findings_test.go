@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -11,12 +12,13 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/xuri/excelize/v2"
 )
 
 type findingPage struct {
-	Items      []findingReportItem `json:"items"`
-	NextCursor *string             `json:"next_cursor"`
+	Items      []render.FindingItem `json:"items"`
+	NextCursor *string              `json:"next_cursor"`
 }
 
 func (e *reportEnv) findings(t *testing.T, user, query string) findingPage {
@@ -60,7 +62,7 @@ func (o *reportOracle) expectFindings(scope models.Scope, keep func(*oracleFindi
 	return out
 }
 
-func findingIDs(items []findingReportItem) []string {
+func findingIDs(items []render.FindingItem) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = it.ID.String()
@@ -183,7 +185,7 @@ func TestReportFindingsPagesUnitsAndScope(t *testing.T) {
 		user  string
 		scope models.Scope
 	}{{"supervisor", models.Scope{}}, {"supervisor.qinghe", models.Scope{RegionPath: qinghe.Path}}} {
-		want := map[string]findingUnit{}
+		want := map[string]render.FindingUnit{}
 		for i := range o.findings {
 			of := &o.findings[i]
 			if !c.scope.CoversRegion(of.rec.RegionPath) {
@@ -211,7 +213,7 @@ func TestReportFindingsPagesUnitsAndScope(t *testing.T) {
 		}
 		r := e.h.do("GET", "/v1/reports/findings?group=unit", e.token(c.user), nil)
 		expectStatus(t, r, 200)
-		var got struct{ Units []findingUnit }
+		var got struct{ Units []render.FindingUnit }
 		if err := json.Unmarshal(r.Body, &got); err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +312,7 @@ func TestReportFindingsBadParams(t *testing.T) {
 		{"limit=5000", "limit"},
 		{"group=unit&limit=5", "limit"},
 		{"group=unit&cursor=abc", "cursor"},
-		{"cursor=" + cursorEncoding.EncodeToString([]byte("maybe|2026-01-01|x")), "cursor"},
+		{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("maybe|2026-01-01|x")), "cursor"},
 		{"region=nowhere", "region"},
 		{"deadline=2026-01-01", "deadline"},
 		{"unit=" + strings.Repeat("单", 100), "unit"},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/ledongthuc/pdf"
 	"github.com/xuri/excelize/v2"
 )
@@ -38,7 +39,7 @@ func TestDispatchReport(t *testing.T) {
 	base := "/v1/reports/dispatch?region=211522&month=" + month
 	r := f.h.do("GET", base, sup, nil)
 	expectStatus(t, r, 200)
-	var out dispatchResponse
+	var out render.Dispatch
 	if err := json.Unmarshal(r.Body, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/fieldsync/fieldsync/storage/storagetest"
 	"github.com/google/uuid"
 )
@@ -146,18 +147,18 @@ func newSummaryFixture(t *testing.T) *summaryFixture {
 }
 
 // summaryOf fetches a summary as a supervisor and decodes it.
-func (f *summaryFixture) summaryOf(t *testing.T, token, query string) summaryResponse {
+func (f *summaryFixture) summaryOf(t *testing.T, token, query string) render.Summary {
 	t.Helper()
 	r := f.h.do("GET", "/v1/reports/summary?"+query, token, nil)
 	expectStatus(t, r, 200)
-	var out summaryResponse
+	var out render.Summary
 	if err := json.Unmarshal(r.Body, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-func rowFor(t *testing.T, s summaryResponse, id uuid.UUID) *summaryRowJSON {
+func rowFor(t *testing.T, s render.Summary, id uuid.UUID) *summaryRowJSON {
 	t.Helper()
 	for _, r := range s.Rows {
 		if r.Region.ID == id {

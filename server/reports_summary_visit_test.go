@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/google/uuid"
 )
 
@@ -24,7 +25,7 @@ func TestVisitReport(t *testing.T) {
 
 	r := f.h.do("GET", "/v1/reports/visits/"+f.visits["V2"].String(), sup, nil)
 	expectStatus(t, r, 200)
-	var rep visitReportJSON
+	var rep render.VisitReport
 	if err := json.Unmarshal(r.Body, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestVisitReport(t *testing.T) {
 	// A patrol has its track summary.
 	r = f.h.do("GET", "/v1/reports/visits/"+f.visits["V3"].String(), sup, nil)
 	expectStatus(t, r, 200)
-	var patrol visitReportJSON
+	var patrol render.VisitReport
 	json.Unmarshal(r.Body, &patrol)
 	if patrol.Track == nil || patrol.Track.Points != 40 || patrol.Track.Coverage == nil {
 		t.Fatalf("track %+v", patrol.Track)

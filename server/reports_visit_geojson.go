@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -12,7 +13,7 @@ import (
 // visitFeature is GET /v1/reports/visits/{id}?format=geojson: the visit as one RFC 7946 Feature,
 // placed as the visit list's GeoJSON places it (its patrol track as a LineString, else a Point at
 // its recorded position or its site, else no geometry), with the report's headline as properties.
-func (s *Server) visitFeature(c *fiber.Ctx, d *storage.VisitDetail, rep *visitReportJSON) error {
+func (s *Server) visitFeature(c *fiber.Ctx, d *storage.VisitDetail, rep *render.VisitReport) error {
 	var geometry any
 	source := ""
 	err := s.store.TrackLines(c.UserContext(), []uuid.UUID{rep.ID}, func(_ uuid.UUID, line [][2]float64) error {
@@ -34,7 +35,10 @@ func (s *Server) visitFeature(c *fiber.Ctx, d *storage.VisitDetail, rep *visitRe
 		}
 	}
 	props := map[string]any{"kind": rep.Kind, "status": rep.Status, "started_at": rep.StartedAt,
-		"site_name": nil, "inspector_name": rep.Inspector.Name, "location": nil, "geometry_source": strOrNil(source)}
+		"site_name": nil, "inspector_name": rep.Inspector.Name, "location": nil, "geometry_source": nil}
+	if source != "" {
+		props["geometry_source"] = source
+	}
 	if rep.Site != nil {
 		props["site_name"] = rep.Site.Name
 	}

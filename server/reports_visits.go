@@ -1,10 +1,10 @@
 package server
 
 import (
-	"encoding/base64"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -22,184 +22,121 @@ func (s *Server) visitReportRoutes(app *fiber.App, authed fiber.Handler) {
 	app.Get("/v1/reports/findings", authed, readers, s.reportFindings)
 }
 
-var cursorEncoding = base64.RawURLEncoding
-
 // visitReportParams are the query parameters of GET /v1/reports/visits.
 var visitReportParams = []string{"kind", "region", "site", "inspector", "status", "from", "to", "location",
 	"has_findings", "overdue_findings", "sort", "limit", "cursor", "format"}
 
-// visitReportFilter reads the report's filters; format is json, csv, xlsx or geojson.
-func (s *Server) visitReportFilter(c *fiber.Ctx, now time.Time) (storage.VisitReportFilter, string, error) {
+// visitReportFilter reads the report's filters; format is json, csv, xlsx or geojson, and the
+// pager pages the JSON list (nil for an export).
+func (s *Server) visitReportFilter(c *fiber.Ctx, now time.Time) (storage.VisitReportFilter, string, *pager, error) {
 	var f storage.VisitReportFilter
-	q, err := newReportQuery(c, visitReportParams...)
+	q, err := readQuery(c, visitReportParams...)
 	if err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	f.Scope, f.Today = principal(c).Scope, todayCST(now)
 	format, err := q.enum("format", formatJSON, formatCSV, formatXLSX, formatGeoJSON)
 	if err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if format == "" {
 		format = formatJSON
 	}
 	if f.Kind, err = q.kind("kind"); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.Kind != "" && !f.Scope.CoversKind(f.Kind) {
 		p := errForbidden("kind: " + string(f.Kind) + " is outside your scope.")
 		p.Extra = map[string]any{"param": "kind"}
-		return f, "", p
+		return f, "", nil, p
 	}
 	if f.SiteID, err = q.uuid("site"); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.InspectorID, err = q.uuid("inspector"); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.Status, err = q.enum("status", models.VisitDraft, models.VisitSubmitted); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.From, f.To, err = q.period(); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.Location, err = q.enum("location", string(models.VerdictOK), string(models.VerdictWarn),
 		string(models.VerdictFail), string(models.VerdictPending), storage.LocationNone); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.HasFindings, err = q.boolean("has_findings"); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if f.OverdueFindings, err = q.boolean("overdue_findings"); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	sort, err := q.enum("sort", "started_at", "-started_at")
 	if err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	f.Asc = sort == "started_at"
 	if f.RegionPath, err = s.reportRegion(q, f.Scope); err != nil {
-		return f, "", err
+		return f, "", nil, err
 	}
 	if format != formatJSON {
 		// Exports stream every matching row; an explicit limit caps them, a cursor is refused.
 		if q.get("cursor") != "" {
-			return f, "", errParam("cursor", "pages the JSON list only; an export always starts at the first row.")
+			return f, "", nil, errParam("cursor", "pages the JSON list only; an export always starts at the first row.")
 		}
 		if f.Limit, err = q.limit(0, maxExportRows); err != nil {
-			return f, "", err
+			return f, "", nil, err
 		}
-		return f, format, nil
+		return f, format, nil, nil
 	}
-	if f.Limit, err = q.limit(defaultPageLimit, maxPageLimit); err != nil {
-		return f, "", err
-	}
-	key, err := q.cursor(2)
+	pg, err := s.newPager(c, q)
 	if err != nil {
-		return f, "", err
+		return f, "", nil, err
+	}
+	if pg.limit, err = q.limit(defaultPageLimit, maxPageLimit); err != nil {
+		return f, "", nil, err
+	}
+	key, err := cursorKey(pg, 2)
+	if err != nil {
+		return f, "", nil, err
 	}
 	if key != nil {
 		id, ierr := uuid.Parse(key[1])
 		_, terr := time.Parse(time.RFC3339Nano, key[0])
 		if ierr != nil || (terr != nil && key[0] != "-infinity") {
-			return f, "", errParam("cursor", "is not one this server issued for this report.")
+			return f, "", nil, errBadCursor()
 		}
 		f.After = &storage.VisitKey{StartedAt: key[0], ID: id}
 	}
-	return f, format, nil
+	return f, format, pg, nil
 }
 
 // reportVisits is GET /v1/reports/visits: one JSON page, or a streamed export of every match.
 func (s *Server) reportVisits(c *fiber.Ctx) error {
-	f, format, err := s.visitReportFilter(c, time.Now())
+	f, format, pg, err := s.visitReportFilter(c, time.Now())
 	if err != nil {
 		return err
 	}
 	if format != formatJSON {
 		return s.exportVisits(c, f, format)
 	}
-	limit := f.Limit
-	f.Limit = limit + 1
+	f.Limit = pg.limit + 1
 	rows, err := s.store.ReportVisits(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	page, next := trimPage(rows, limit, func(r storage.VisitReportRow) string {
+	page, next := trimPage(pg, rows, func(r storage.VisitReportRow) string {
 		return r.Key.StartedAt + "|" + r.Key.ID.String()
 	})
-	out := visitReportPage{Items: make([]visitReportItem, len(page)), NextCursor: next}
+	out := visitReportPage{Items: make([]render.VisitItem, len(page)), NextCursor: next}
 	for i := range page {
-		out.Items[i] = newVisitReportItem(&page[i])
+		out.Items[i] = render.NewVisitItem(&page[i])
 	}
 	return c.JSON(out)
 }
 
 type visitReportPage struct {
-	Items      []visitReportItem `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
-}
-
-// photoLink is a photo of a report row with the paths that serve its bytes.
-type photoLink struct {
-	ID           uuid.UUID `json:"id"`
-	URL          string    `json:"url"`
-	ThumbnailURL string    `json:"thumbnail_url"`
-}
-
-func photoURL(id uuid.UUID) string     { return "/v1/photos/" + id.String() + "/content" }
-func thumbnailURL(id uuid.UUID) string { return "/v1/photos/" + id.String() + "/thumbnail" }
-
-// visitReportItem is one row of the JSON visit report. Times are China Standard Time.
-type visitReportItem struct {
-	ID              uuid.UUID     `json:"id"`
-	Kind            models.Kind   `json:"kind"`
-	Status          string        `json:"status"`
-	SiteID          *uuid.UUID    `json:"site_id"`
-	SiteName        *string       `json:"site_name"`
-	RegionID        *uuid.UUID    `json:"region_id"`
-	County          *string       `json:"county"`
-	Township        *string       `json:"township"`
-	InspectorID     *uuid.UUID    `json:"inspector_id"`
-	InspectorName   *string       `json:"inspector_name"`
-	StartedAt       *string       `json:"started_at"`
-	EndedAt         *string       `json:"ended_at"`
-	Position        *models.Point `json:"position"`
-	Findings        int           `json:"findings"`
-	OverdueFindings int           `json:"overdue_findings"`
-	Location        *string       `json:"location"`
-	PhotoCount      int           `json:"photo_count"`
-	Photos          []photoLink   `json:"photos"`
-}
-
-func strOrNil(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func cstTime(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := t.In(models.ChinaStandardTime).Format(time.RFC3339)
-	return &s
-}
-
-func newVisitReportItem(r *storage.VisitReportRow) visitReportItem {
-	it := visitReportItem{ID: r.ID, Kind: r.Kind, Status: r.Status, SiteID: r.SiteID, RegionID: r.RegionID,
-		County: strOrNil(r.County), Township: strOrNil(r.Township), InspectorID: r.InspectorID,
-		InspectorName: strOrNil(r.Inspector), StartedAt: cstTime(r.StartedAt), EndedAt: cstTime(r.EndedAt),
-		Findings: r.Findings, OverdueFindings: r.Overdue, Location: strOrNil(r.Location),
-		PhotoCount: len(r.PhotoIDs), Photos: make([]photoLink, len(r.PhotoIDs))}
-	if r.SiteID != nil {
-		it.SiteName = &r.Site.Name
-	}
-	if r.Lat != nil && r.Lon != nil {
-		it.Position = &models.Point{Lat: *r.Lat, Lon: *r.Lon}
-	}
-	for i, id := range r.PhotoIDs {
-		it.Photos[i] = photoLink{ID: id, URL: photoURL(id), ThumbnailURL: thumbnailURL(id)}
-	}
-	return it
+	Items      []render.VisitItem `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/render"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
@@ -45,7 +46,7 @@ func TestReportVisitsCSV(t *testing.T) {
 		t.Fatalf("Content-Disposition %q", cd)
 	}
 	rows := readCSV(t, r.Body)
-	if rows[0][0] != "走访编号 Visit ID" || rows[0][9] != "走访时间 Started at" || len(rows[0]) != len(visitColumns) {
+	if rows[0][0] != "走访编号 Visit ID" || rows[0][9] != "走访时间 Started at" || len(rows[0]) != len(render.VisitColumns) {
 		t.Fatalf("header %q", rows[0])
 	}
 	if len(rows)-1 != len(page.Items) || len(page.Items) == 0 {

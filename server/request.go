@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,59 +63,6 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return json.Unmarshal(b, &o.Value)
-}
-
-// Page limits.
-const (
-	defaultPageLimit = 100
-	maxPageLimit     = 1000
-)
-
-// pageParams reads ?limit= and ?cursor=; the cursor is opaque to clients (base64url of a key).
-func pageParams(c *fiber.Ctx) (limit int, after string, err error) {
-	limit = defaultPageLimit
-	if v := c.Query("limit"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 || n > maxPageLimit {
-			return 0, "", errBadRequest(fmt.Sprintf("limit must be an integer from 1 to %d.", maxPageLimit))
-		}
-		limit = n
-	}
-	if v := c.Query("cursor"); v != "" {
-		b, derr := base64.RawURLEncoding.DecodeString(v)
-		if derr != nil || len(b) > 512 {
-			return 0, "", errBadRequest("cursor is not one this server issued.")
-		}
-		after = string(b)
-	}
-	return limit, after, nil
-}
-
-// trimPage cuts rows fetched with limit+1 down to one page and returns the cursor of the next page
-// (nil on the last page), made from key of the page's last row.
-func trimPage[T any](rows []T, limit int, key func(T) string) ([]T, *string) {
-	if len(rows) <= limit {
-		return rows, nil
-	}
-	rows = rows[:limit]
-	return rows, encodeCursor(key(rows[limit-1]))
-}
-
-func encodeCursor(key string) *string {
-	s := base64.RawURLEncoding.EncodeToString([]byte(key))
-	return &s
-}
-
-func boolQuery(c *fiber.Ctx, name string) (*bool, error) {
-	v := c.Query(name)
-	if v == "" {
-		return nil, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return nil, errBadRequest(name + " must be true or false.")
-	}
-	return &b, nil
 }
 
 func uuidParam(c *fiber.Ctx, name string) (uuid.UUID, error) {

@@ -4,6 +4,7 @@ package server
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -22,7 +23,7 @@ type Config struct {
 	RequestTimeout time.Duration // carried in c.UserContext() (default 30 s)
 	TokenTTL       time.Duration // lifetime of a bearer token (default 30 days: phones stay offline long)
 	Password       models.PasswordParams
-	Login          LoginLimits
+	Login          LoginThrottle
 	TrustedProxies []string // client IPs are read from X-Forwarded-For only behind these proxies
 	PushBodyLimit  int      // bytes of a sync push body (default 32 MiB: 1,000 mutations with answers)
 	Sync           fsync.Config
@@ -35,14 +36,6 @@ type Config struct {
 	ImageOrigins []string
 }
 
-// LoginLimits throttle failed logins per username and per client IP.
-type LoginLimits struct {
-	MaxUserFailures int
-	MaxIPFailures   int
-	Window          time.Duration
-	Lockout         time.Duration
-}
-
 // DefaultConfig returns the production defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -51,7 +44,7 @@ func DefaultConfig() Config {
 		RequestTimeout: 30 * time.Second,
 		TokenTTL:       30 * 24 * time.Hour,
 		Password:       models.DefaultPasswordParams,
-		Login:          LoginLimits{MaxUserFailures: 10, MaxIPFailures: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
+		Login:          DefaultLoginThrottle(),
 		PushBodyLimit:  32 << 20,
 		Sync:           fsync.DefaultConfig(),
 		Uploads:        fsync.DefaultUploadConfig(),
@@ -81,8 +74,10 @@ type Server struct {
 	metrics   *metrics
 	sync      *fsync.Engine
 	uploads   *fsync.Uploads
-	dummyHash string // compared against when a username does not exist, so timing reveals nothing
+	dummyHash string         // compared against when a username does not exist, so timing reveals nothing
+	trusted   []netip.Prefix // TrustedProxies, parsed
 	font      pdfFont
+	cursors   cursorKeys // the list cursors' codec, once its key is read
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -98,6 +93,9 @@ func New(d Deps) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &Server{store: d.Store, blob: d.Blob, log: d.Log, cfg: d.Config, dummyHash: dummy, sync: fsync.New(d.Store, d.Config.Sync)}
+	if s.trusted, err = parseTrustedProxies(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 	// A nil Blob is only for tests that list routes without serving them.
 	s.uploads = d.Uploads
 	if s.uploads == nil {
@@ -118,6 +116,7 @@ func New(d Deps) (*fiber.App, error) {
 		BodyLimit:               max(d.Config.BodyLimit, d.Config.PushBodyLimit),
 		ErrorHandler:            s.errorHandler,
 		DisableStartupMessage:   true,
+		ReadBufferSize:          maxRequestHead, // a longer request line and headers: 431 (fiberProblem)
 		ReadTimeout:             time.Minute,
 		WriteTimeout:            time.Minute,
 		IdleTimeout:             2 * time.Minute,
@@ -125,7 +124,7 @@ func New(d Deps) (*fiber.App, error) {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 	})
-	app.Use(s.requestID, s.access, s.recover, s.timeout, s.jsonBodyLimit)
+	app.Use(s.requestID, s.access, s.recover, uriLimit, s.timeout, s.jsonBodyLimit, s.watchClient)
 	s.routes(app)
 	web, err := console.New(console.Options{App: app, Log: d.Log, MapTileURL: d.Config.MapTileURL,
 		ImageOrigins: d.Config.ImageOrigins, Version: d.Config.Version})
@@ -153,7 +152,6 @@ func proxyHeader(trusted []string) string {
 func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metrics.handler())
 
 	// Authentication is attached per route, not to a prefix, so an unknown path is a 404 for
 	// everyone rather than a 401 that hides it.

@@ -204,6 +204,25 @@ func visitCreate(id uuid.UUID, kind string, region uuid.UUID) syncMut {
 		"answers":    map[string]any{"stage": "under_construction", "workers_on_site": 120}, "notes": "first visit"}}
 }
 
+// visitCreateAt is visitCreate at site (a visit's site lies in its region: see regionSites).
+func visitCreateAt(id uuid.UUID, kind string, region, site uuid.UUID) syncMut {
+	m := visitCreate(id, kind, region)
+	m.Args.(map[string]any)["site_id"] = site
+	return m
+}
+
+// regionSites stores a test site of every kind in the region with code (storagetest.SiteIn) and
+// returns the region's id.
+func (h *harness) regionSites(code string) uuid.UUID {
+	h.t.Helper()
+	r, err := h.store.GetRegionByCode(context.Background(), code)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	storagetest.StoreRegionSites(h.t, h.store, r)
+	return r.ID
+}
+
 func findingCreate(id, visit uuid.UUID) syncMut {
 	return syncMut{"finding.create", map[string]any{"id": id, "visit_id": visit, "category": "safety",
 		"severity": "serious", "description": "no fire extinguishers on site", "responsible_unit": "建安县住建局",
@@ -609,16 +628,17 @@ func TestSyncRejections(t *testing.T) {
 	other := h.syncPhone("inspector.jianan", "phone-jianan-2")
 	p.pullAll(5000)
 	other.pullAll(5000)
-	county, town := h.regionID(codeJianan), h.regionID(codeDongsheng)
+	county, town := h.regionSites(codeJianan), h.regionID(codeDongsheng)
+	site := storagetest.SiteIn(models.KindProjectVisit, county)
 	good, gone := uuid.New(), uuid.New()
 	out, _ := p.push(
 		visitCreate(uuid.New(), "project_visit", town),          // 1: another county
 		visitCreate(uuid.New(), "fire_patrol", county),          // 2: a kind outside the scope
-		visitCreate(good, "project_visit", county),              // 3: fine
+		visitCreateAt(good, "project_visit", county, site),      // 3: fine
 		syncMut{"no.such.mutation", map[string]any{"id": good}}, // 4
 		syncMut{"finding.create", map[string]any{"id": uuid.New(), "visit_id": good, "category": "safety", "severity": "grave",
 			"description": "d", "responsible_unit": "u", "deadline": "2026-04-01"}}, // 5: unknown severity
-		visitCreate(good, "project_visit", county),                                                     // 6: the id is taken
+		visitCreateAt(good, "project_visit", county, site),                                             // 6: the id is taken
 		update("visit.update", good, 1, map[string]any{"status": "submitted"}),                         // 7: not updatable
 		update("visit.update", good, 9, map[string]any{"notes": "n"}),                                  // 8: base_version too new
 		syncMut{"visit.submit", map[string]any{"id": gone}},                                            // 9: no such visit
@@ -753,9 +773,9 @@ func TestSyncConflicts(t *testing.T) {
 	h := newHarness(t)
 	a := h.syncPhone("inspector", "phone-a")
 	b := h.syncPhone("inspector", "phone-b")
-	county := h.regionID(codeJianan)
+	county := h.regionSites(codeJianan)
 	vid := uuid.New()
-	a.push(visitCreate(vid, "project_visit", county))
+	a.push(visitCreateAt(vid, "project_visit", county, storagetest.SiteIn(models.KindProjectVisit, county)))
 	a.pullAll(5000)
 	b.pullAll(5000) // both phones have version 1
 

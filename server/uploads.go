@@ -97,9 +97,9 @@ func (s *Server) tusCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return errBadRequest("Upload-Metadata is malformed: " + err.Error() + ".")
 	}
-	length, err := strconv.ParseInt(c.Get("Upload-Length"), 10, 64)
-	if err != nil || length < 0 {
-		return errBadRequest("Upload-Length must be the photo's size in bytes.")
+	length, ok := parseDigits(c.Get("Upload-Length"))
+	if !ok {
+		return errBadRequest("Upload-Length must be the photo's size in bytes, in digits only.")
 	}
 	if length > s.uploads.Config().MaxSize {
 		p := problem(fiber.StatusRequestEntityTooLarge, "photo-too-large", "Photo too large",
@@ -151,9 +151,9 @@ func (s *Server) tusPatch(c *fiber.Ctx) error {
 	if ct := c.Get(fiber.HeaderContentType); ct != offsetStream {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "A PATCH carries Content-Type: "+offsetStream+".")
 	}
-	offset, err := strconv.ParseInt(c.Get("Upload-Offset"), 10, 64)
-	if err != nil || offset < 0 {
-		return errBadRequest("Upload-Offset must be the byte offset this body starts at.")
+	offset, ok := parseDigits(c.Get("Upload-Offset"))
+	if !ok {
+		return errBadRequest("Upload-Offset must be the byte offset this body starts at, in digits only.")
 	}
 	var checksum []byte
 	if h := c.Get("Upload-Checksum"); h != "" {
@@ -176,8 +176,11 @@ func (s *Server) tusPatch(c *fiber.Ctx) error {
 	newOffset, err := s.uploads.Patch(c.UserContext(), actorOf(c), id, offset, cl, body, checksum)
 	if err != nil {
 		var mm *fsync.ErrOffsetMismatch
-		if errors.As(err, &mm) {
+		switch {
+		case errors.As(err, &mm):
 			c.Set("Upload-Offset", strconv.FormatInt(mm.Expected, 10))
+		case errors.Is(err, fsync.ErrUploadComplete):
+			c.Set("Upload-Offset", strconv.FormatInt(newOffset, 10))
 		}
 		return uploadError(err)
 	}
@@ -207,6 +210,13 @@ func uploadError(err error) error {
 		return p
 	case errors.Is(err, storage.ErrNotFound):
 		return errNotFound("No such upload (uploads belong to the device that created them).")
+	case errors.Is(err, fsync.ErrUploadComplete):
+		// tus 1.0 answers 403 only to a PATCH of a concatenation's final upload (not offered here);
+		// the IETF resumable-upload draft refuses any write to a completed upload. 409 (its state
+		// forbids the write) makes tus clients ask HEAD, which shows it complete; on a 403
+		// tus-js-client and fieldctl would give the photo up.
+		return problem(fiber.StatusConflict, "upload-complete", "Upload complete",
+			"This upload has all its bytes and takes no more; HEAD shows its final offset.")
 	case errors.Is(err, fsync.ErrUploadGone):
 		return problem(fiber.StatusGone, "upload-gone", "Upload gone",
 			"The upload failed, expired or was terminated; create a new one.")

@@ -40,7 +40,7 @@ func BenchmarkUploadServerRSS(b *testing.B) {
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "FIELDSYNC_ADDR=127.0.0.1:0", "FIELDSYNC_DATABASE_URL="+dsn,
-		"FIELDSYNC_DATA_DIR="+b.TempDir(), "FIELDSYNC_DEMO=false", "FIELDSYNC_LOG_LEVEL=warn",
+		"FIELDSYNC_DATA_DIR="+b.TempDir(), "FIELDSYNC_DEMO=false", "FIELDSYNC_LOG_LEVEL=warn", "FIELDSYNC_METRICS_ADDR=",
 		"FIELDSYNC_S3_ENDPOINT="+srv.Endpoint, "FIELDSYNC_S3_ACCESS_KEY="+srv.AccessKey,
 		"FIELDSYNC_S3_SECRET_KEY="+srv.SecretKey, "FIELDSYNC_S3_BUCKET="+store.Bucket())
 	var stderr bytes.Buffer

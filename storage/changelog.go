@@ -72,10 +72,7 @@ func (s *Store) Changes(ctx context.Context, f ChangeFilter) ([]models.Change, i
 		return nil, 0, err
 	}
 	prefix := likePrefix(f.Scope.RegionPath)
-	kinds := make([]string, len(f.Scope.Kinds))
-	for i, k := range f.Scope.Kinds {
-		kinds[i] = string(k)
-	}
+	kinds := kindStrings(f.Scope.Kinds)
 	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT seq, record_type, record_id, op, version, kind, region_path,
 			old_region_path, audience_user, audience_client
 		FROM change_log

@@ -76,10 +76,7 @@ type ConflictFilter struct {
 
 // ListConflicts returns one page of conflicts.
 func (s *Store) ListConflicts(ctx context.Context, f ConflictFilter) ([]models.Conflict, error) {
-	kinds := make([]string, len(f.Scope.Kinds))
-	for i, k := range f.Scope.Kinds {
-		kinds[i] = string(k)
-	}
+	kinds := kindStrings(f.Scope.Kinds)
 	before := f.BeforeAt
 	if before.IsZero() {
 		before = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)

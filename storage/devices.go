@@ -57,6 +57,19 @@ func (s *Store) DeviceLogin(ctx context.Context, d models.Device, userID uuid.UU
 	return row.model(), false, nil
 }
 
+// KnownDevice reports whether device id has logged in successfully as userID before and is not
+// revoked. A nil userID (an unknown username) is never known, after the same query, so the
+// answer takes as long either way.
+func (s *Store) KnownDevice(ctx context.Context, id string, userID uuid.UUID) (bool, error) {
+	var known bool
+	err := s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM devices WHERE id = ? AND user_id = ? AND revoked_at IS NULL)`,
+		id, userID).Scan(&known).Error
+	if err != nil {
+		return false, fmt.Errorf("storage: known device: %w", classify(err))
+	}
+	return known, nil
+}
+
 // TouchDevice moves a device's last_seen forward, at most once a minute, so ordinary requests
 // don't write on every call.
 func (s *Store) TouchDevice(ctx context.Context, id string, userID uuid.UUID, ip string) error {

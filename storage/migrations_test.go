@@ -24,12 +24,15 @@ import (
 // from fresh ones. A fix is a new migration. A new migration is pinned here in the change that
 // adds it.
 var releasedMigrations = map[string]string{
-	"00001_foundation.sql":       "768b23f5bac179943a150566db0d2ae4b08b7f0cfcdb810038e15a8242396df3",
-	"00002_sync.sql":             "c2ed3c7de4924fc14bdf9d3eed5a8fd6bc85e019a33b1b88e23c49a24c8bfccd",
-	"00003_photos.sql":           "f5d0aec8db65e556d1d9b87f1eb66a999fce3100b601f8356149fdcafb23979d",
-	"00004_reports.sql":          "2c9547636ad42eddd370f4f4807420daf8b8a016834da3531994389aa8572d30",
-	"00005_summary.sql":          "941a57807b977f49d36771f921bce682ceec75c8117a4c53e2674e29be2f53f0",
-	"00006_reports_converge.sql": "8d6a77b81520bb7e20d62c9cf4ec01caa007d4addf0259ef7d0860f8883cd804",
+	"00001_foundation.sql":         "768b23f5bac179943a150566db0d2ae4b08b7f0cfcdb810038e15a8242396df3",
+	"00002_sync.sql":               "c2ed3c7de4924fc14bdf9d3eed5a8fd6bc85e019a33b1b88e23c49a24c8bfccd",
+	"00003_photos.sql":             "f5d0aec8db65e556d1d9b87f1eb66a999fce3100b601f8356149fdcafb23979d",
+	"00004_reports.sql":            "2c9547636ad42eddd370f4f4807420daf8b8a016834da3531994389aa8572d30",
+	"00005_summary.sql":            "941a57807b977f49d36771f921bce682ceec75c8117a4c53e2674e29be2f53f0",
+	"00006_reports_converge.sql":   "8d6a77b81520bb7e20d62c9cf4ec01caa007d4addf0259ef7d0860f8883cd804",
+	"00007_sync_results_prune.sql": "e6febf315036defcdbdf3e1ca4ea04eec6534459972e3e4119dedb838a4c6cc0",
+	"00008_login_backoff.sql":      "45cf4cb8aef59344813cd78770756cc5b88957b453cbb1ce9b71656d212aa606",
+	"00009_server_secrets.sql":     "24390ce95990af0b4dbb820f7c26fde5f90a9773087181f63f548b5439f3e555",
 }
 
 // migrationPinProblems lists what breaks the append-only rule in fsys: a pinned file changed or

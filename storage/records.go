@@ -165,10 +165,7 @@ func (s *Store) SaveRecords(ctx context.Context, recs []models.Record, create bo
 // ScanRecords returns one bootstrap page of live records of a type inside scope, ordered by id
 // after afterID (uuid.Nil = from the start). Kinds filter only records that have a kind.
 func (s *Store) ScanRecords(ctx context.Context, typ string, scope models.Scope, afterID uuid.UUID, limit int) ([]models.Record, error) {
-	kinds := make([]string, len(scope.Kinds))
-	for i, k := range scope.Kinds {
-		kinds[i] = string(k)
-	}
+	kinds := kindStrings(scope.Kinds)
 	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT `+recordColsNoMeta+` FROM records
 		WHERE type = $1 AND deleted_at IS NULL AND id > $2 AND region_path LIKE $3
 		  AND (cardinality($4::text[]) = 0 OR kind = '' OR kind = ANY($4::text[]))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -101,55 +100,36 @@ func (p *lightParams) lightSQL(light string) string {
 }
 
 // findingWhere builds the WHERE clause shared by the list and the per-unit counts.
-func findingWhere(f FindingReportFilter, a *sqlArgs) (where []string, lights *lightParams) {
+func findingWhere(f FindingReportFilter, a *sqlArgs) (w *reportWhere, lights *lightParams) {
 	lights = &lightParams{a: a, day: f.Today}
-	where = []string{`r.type = 'finding'`, `r.deleted_at IS NULL`}
-	path := f.Scope.RegionPath
-	if len(f.RegionPath) > len(path) {
-		path = f.RegionPath
-	}
-	if path != "" {
-		where = append(where, `r.region_path LIKE `+a.add(likePrefix(path))+` ESCAPE '\'`)
-	}
-	if len(f.Scope.Kinds) > 0 {
-		kinds := make([]string, len(f.Scope.Kinds))
-		for i, k := range f.Scope.Kinds {
-			kinds[i] = string(k)
-		}
-		where = append(where, `r.kind = ANY(`+a.add(kinds)+`::text[])`)
-	}
-	if f.Kind != "" {
-		where = append(where, `r.kind = `+a.add(string(f.Kind)))
-	}
+	w = newReportWhere(a, reportScope{Type: models.TypeFinding, Scope: f.Scope, RegionPath: f.RegionPath, Kind: f.Kind,
+		Status: f.Status})
 	if f.Severity != "" {
-		where = append(where, `r.data->>'severity' = `+a.add(f.Severity))
-	}
-	if f.Status != "" {
-		where = append(where, `r.status = `+a.add(f.Status))
+		w.eq(`r.data->>'severity'`, f.Severity)
 	}
 	if f.Light != "" {
-		where = append(where, lights.lightSQL(f.Light))
+		w.add(lights.lightSQL(f.Light))
 	}
 	if f.Unit != "" {
-		where = append(where, `r.data->>'responsible_unit' = `+a.add(f.Unit))
+		w.eq(`r.data->>'responsible_unit'`, f.Unit)
 	}
 	if f.Overdue != nil {
 		red := lights.lightSQL(models.LightRed)
 		if !*f.Overdue {
 			red = "NOT " + red
 		}
-		where = append(where, red)
+		w.add(red)
 	}
-	return where, lights
+	return w, lights
 }
 
 // findingReportQuery builds the report's SELECT (one page, or one batch of an export).
 func findingReportQuery(f FindingReportFilter) (string, []any) {
 	var a sqlArgs
-	where, _ := findingWhere(f, &a)
+	w, _ := findingWhere(f, &a)
 	if f.After != nil {
-		where = append(where, `((r.status = 'closed'), r.data->>'deadline', r.id) > (`+a.add(f.After.Closed)+`::boolean, `+
-			a.add(f.After.Deadline)+`::text, `+a.add(f.After.ID.String())+`::uuid)`)
+		w.add(`((r.status = 'closed'), r.data->>'deadline', r.id) > (` + a.add(f.After.Closed) + `::boolean, ` +
+			a.add(f.After.Deadline) + `::text, ` + a.add(f.After.ID.String()) + `::uuid)`)
 	}
 	q := `SELECT r.id, r.parent_id, r.kind, r.status, r.region_id, r.region_path,
 			coalesce(r.data->>'severity', ''), coalesce(r.data->>'category', ''), coalesce(r.data->>'description', ''),
@@ -157,7 +137,7 @@ func findingReportQuery(f FindingReportFilter) (string, []any) {
 			coalesce(r.data->>'deadline', ''), r.created_at, r.data->>'closed_at', v.data->>'site_id'
 		FROM records r
 		LEFT JOIN records v ON v.type = 'visit' AND v.id = r.parent_id
-		WHERE ` + strings.Join(where, "\n\t\t  AND ") + `
+		WHERE ` + w.sql() + `
 		ORDER BY (r.status = 'closed'), r.data->>'deadline', r.id
 		LIMIT ` + a.add(f.Limit)
 	return q, a
@@ -296,7 +276,7 @@ type FindingUnitRow struct {
 // most overdue findings first, then the most open, then by name.
 func (s *Store) ReportFindingUnits(ctx context.Context, f FindingReportFilter) ([]FindingUnitRow, error) {
 	var a sqlArgs
-	where, lights := findingWhere(f, &a)
+	w, lights := findingWhere(f, &a)
 	red := lights.lightSQL(models.LightRed)
 	rows, err := s.raw(ctx).QueryContext(ctx, `SELECT coalesce(r.data->>'responsible_unit', ''), count(*),
 			count(*) FILTER (WHERE r.status <> 'closed'),
@@ -306,7 +286,7 @@ func (s *Store) ReportFindingUnits(ctx context.Context, f FindingReportFilter) (
 			count(*) FILTER (WHERE r.status = 'closed'),
 			coalesce(max(`+lights.todayP()+`::date - (r.data->>'deadline')::date) FILTER (WHERE `+red+`), 0)
 		FROM records r
-		WHERE `+strings.Join(where, " AND ")+`
+		WHERE `+w.sql()+`
 		GROUP BY 1
 		ORDER BY 4 DESC, 3 DESC, 1`, a...)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	gosync "sync"
 	"time"
 
@@ -77,51 +76,26 @@ const visitTimeExpr = `fieldsync_time(r.data->>'started_at')`
 // random index probes per visit, which at a million rows made the export several times slower.
 func visitReportQuery(f VisitReportFilter) (string, []any) {
 	var a sqlArgs
-	where := []string{`r.type = 'visit'`, `r.deleted_at IS NULL`}
-	path := f.Scope.RegionPath
-	if len(f.RegionPath) > len(path) {
-		path = f.RegionPath
-	}
-	if path != "" {
-		where = append(where, `r.region_path LIKE `+a.add(likePrefix(path))+` ESCAPE '\'`)
-		// The same, said as an equality the county and township indexes serve in the list's order.
-		if county, township := regionPathIDs(path); township != nil {
-			where = append(where, `split_part(r.region_path, '/', 4) = `+a.add(township.String()))
-		} else if county != nil {
-			where = append(where, `split_part(r.region_path, '/', 3) = `+a.add(county.String()))
-		}
-	}
-	if len(f.Scope.Kinds) > 0 {
-		kinds := make([]string, len(f.Scope.Kinds))
-		for i, k := range f.Scope.Kinds {
-			kinds[i] = string(k)
-		}
-		where = append(where, `r.kind = ANY(`+a.add(kinds)+`::text[])`)
-	}
-	if f.Kind != "" {
-		where = append(where, `r.kind = `+a.add(string(f.Kind)))
-	}
+	w := newReportWhere(&a, reportScope{Type: models.TypeVisit, Scope: f.Scope, RegionPath: f.RegionPath, Kind: f.Kind,
+		Status: f.Status, RegionIndexes: true})
 	if f.SiteID != nil {
-		where = append(where, `r.data->>'site_id' = `+a.add(f.SiteID.String()))
+		w.eq(`r.data->>'site_id'`, f.SiteID.String())
 	}
 	if f.InspectorID != nil {
-		where = append(where, `r.data->>'inspector_id' = `+a.add(f.InspectorID.String()))
-	}
-	if f.Status != "" {
-		where = append(where, `r.status = `+a.add(f.Status))
+		w.eq(`r.data->>'inspector_id'`, f.InspectorID.String())
 	}
 	if f.From != nil {
-		where = append(where, visitTimeExpr+` >= `+a.add(f.From.UTC())+`::timestamptz`)
+		w.add(visitTimeExpr + ` >= ` + a.add(f.From.UTC()) + `::timestamptz`)
 	}
 	if f.To != nil {
-		where = append(where, visitTimeExpr+` < `+a.add(f.To.UTC())+`::timestamptz`)
+		w.add(visitTimeExpr + ` < ` + a.add(f.To.UTC()) + `::timestamptz`)
 	}
 	switch f.Location {
 	case "":
 	case LocationNone:
-		where = append(where, `vl.visit_id IS NULL`)
+		w.add(`vl.visit_id IS NULL`)
 	default:
-		where = append(where, `vl.level = `+a.add(f.Location))
+		w.add(`vl.level = ` + a.add(f.Location))
 	}
 	if f.HasFindings != nil {
 		// OFFSET 0 keeps each EXISTS a per-row probe: as a semi-join the planner hashes every
@@ -131,7 +105,7 @@ func visitReportQuery(f VisitReportFilter) (string, []any) {
 		if !*f.HasFindings {
 			exists = "NOT " + exists
 		}
-		where = append(where, exists)
+		w.add(exists)
 	}
 	if f.OverdueFindings != nil {
 		exists := `EXISTS (SELECT 1 FROM records f WHERE f.parent_id = r.id AND f.type = 'finding' AND f.deleted_at IS NULL
@@ -139,15 +113,15 @@ func visitReportQuery(f VisitReportFilter) (string, []any) {
 		if !*f.OverdueFindings {
 			exists = "NOT " + exists
 		}
-		where = append(where, exists)
+		w.add(exists)
 	}
 	dir, cmp := "DESC", "<"
 	if f.Asc {
 		dir, cmp = "ASC", ">"
 	}
 	if f.After != nil {
-		where = append(where, `(`+visitTimeExpr+`, r.id) `+cmp+` (`+a.add(f.After.StartedAt)+`::timestamptz, `+
-			a.add(f.After.ID.String())+`::uuid)`)
+		w.add(`(` + visitTimeExpr + `, r.id) ` + cmp + ` (` + a.add(f.After.StartedAt) + `::timestamptz, ` +
+			a.add(f.After.ID.String()) + `::uuid)`)
 	}
 	join := ""
 	if f.Location != "" {
@@ -158,7 +132,7 @@ func visitReportQuery(f VisitReportFilter) (string, []any) {
 			(r.data->'position'->>'lat')::float8, (r.data->'position'->>'lon')::float8
 		FROM records r
 		` + join + `
-		WHERE ` + strings.Join(where, "\n\t\t  AND ") + `
+		WHERE ` + w.sql() + `
 		ORDER BY ` + visitTimeExpr + ` ` + dir + `, r.id ` + dir
 	if f.Limit > 0 {
 		q += ` LIMIT ` + a.add(f.Limit)

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -129,25 +130,46 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 func TestThrottle(t *testing.T) {
 	st, _ := storagetest.NewEmptyStore(t)
 	ctx := context.Background()
-	for i := 1; i <= 3; i++ {
-		wait, err := st.ThrottleFail(ctx, "user:x", 3, time.Minute, 10*time.Minute)
-		if err != nil {
-			t.Fatal(err)
+	rule := storage.ThrottleRule{Free: 2, Window: time.Hour, MaxDelay: 10 * time.Second}
+	var waits []time.Duration
+	for i := 1; i <= 6; i++ {
+		n, wait, err := st.ThrottleFail(ctx, "pair:x 1.2.3.4", rule)
+		if err != nil || n != i {
+			t.Fatalf("failure %d: count %d, %v", i, n, err)
 		}
-		if (i < 3) != (wait == 0) {
-			t.Fatalf("failure %d: wait %v", i, wait)
+		waits = append(waits, wait.Round(time.Second))
+	}
+	if fmt.Sprint(waits) != "[0s 0s 2s 4s 8s 10s]" {
+		t.Fatalf("waits %v", waits)
+	}
+	wait, _ := st.ThrottleWait(ctx, "pair:x 1.2.3.4", "addr:1.2.3.4")
+	if wait <= 8*time.Second || wait > 10*time.Second {
+		t.Fatalf("waiting %v", wait)
+	}
+	if wait, _ := st.ThrottleWait(ctx, "pair:y 1.2.3.4"); wait != 0 {
+		t.Fatalf("unrelated key waits %v", wait)
+	}
+	// A failure after the window starts counting afresh; the wait already imposed still runs.
+	st.SQL().Exec(`UPDATE login_failures SET window_ends = now() - interval '1 second'`)
+	if n, wait, _ := st.ThrottleFail(ctx, "pair:x 1.2.3.4", rule); n != 1 || wait <= 8*time.Second {
+		t.Fatalf("after the window: count %d, wait %v", n, wait)
+	}
+	st.ThrottleReset(ctx, "pair:x 1.2.3.4")
+	if wait, _ := st.ThrottleWait(ctx, "pair:x 1.2.3.4"); wait != 0 {
+		t.Fatalf("reset key still waits %v", wait)
+	}
+	if err := st.PruneThrottle(ctx, time.Now().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestThrottleDelay(t *testing.T) {
+	r := storage.ThrottleRule{Free: 5, MaxDelay: 15 * time.Minute}
+	for n, want := range map[int]time.Duration{0: 0, 5: 0, 6: 2 * time.Second, 9: 16 * time.Second, 14: 512 * time.Second,
+		15: 15 * time.Minute, 40: 15 * time.Minute, 100: 15 * time.Minute, 1 << 30: 15 * time.Minute} {
+		if got := r.Delay(n); got != want {
+			t.Errorf("Delay(%d) = %v, want %v", n, got, want)
 		}
-	}
-	wait, _ := st.ThrottleLocked(ctx, "user:x", "ip:1.2.3.4")
-	if wait < 9*time.Minute || wait > 10*time.Minute {
-		t.Fatalf("locked for %v", wait)
-	}
-	if wait, _ := st.ThrottleLocked(ctx, "user:y"); wait != 0 {
-		t.Fatalf("unrelated key locked %v", wait)
-	}
-	st.ThrottleReset(ctx, "user:x")
-	if wait, _ := st.ThrottleLocked(ctx, "user:x"); wait != 0 {
-		t.Fatalf("reset key still locked %v", wait)
 	}
 }
 
@@ -155,11 +177,15 @@ func TestAuthenticateChecksEverything(t *testing.T) {
 	st, _ := storagetest.NewDemoStore(t)
 	ctx := context.Background()
 	u, _ := st.GetUserByUsername(ctx, "ranger.dongsheng")
-	if _, _, err := st.DeviceLogin(ctx, models.Device{ID: "d1"}, u.ID, "127.0.0.1"); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{"d1", "d2"} {
+		if _, _, err := st.DeviceLogin(ctx, models.Device{ID: d}, u.ID, "127.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	live, _ := st.CreateToken(ctx, []byte("live"), u.ID, "d1", time.Now().Add(time.Hour))
-	_, _ = st.CreateToken(ctx, []byte("old"), u.ID, "d1", time.Now().Add(-time.Second))
+	if _, err := st.CreateToken(ctx, []byte("old"), u.ID, "d2", time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	p, err := st.Authenticate(ctx, []byte("live"))
 	if err != nil || p.TokenID != live || p.User.PasswordHash != "" || p.Scope.RegionPath == "" || len(p.Scope.Kinds) != 2 {
 		t.Fatalf("principal %+v %v", p, err)
@@ -169,5 +195,31 @@ func TestAuthenticateChecksEverything(t *testing.T) {
 	}
 	if n, err := st.PruneTokens(ctx, time.Now()); err != nil || n != 1 {
 		t.Fatalf("pruned %d %v", n, err)
+	}
+}
+
+// TestOneLiveTokenPerDevice: the schema keeps one live token per device and user; a login ends
+// the earlier one first.
+func TestOneLiveTokenPerDevice(t *testing.T) {
+	st, _ := storagetest.NewDemoStore(t)
+	ctx := context.Background()
+	u, _ := st.GetUserByUsername(ctx, "ranger.dongsheng")
+	if _, _, err := st.DeviceLogin(ctx, models.Device{ID: "d1"}, u.ID, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, []byte("first"), u.ID, "d1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, []byte("second"), u.ID, "d1", time.Now().Add(time.Hour)); err == nil {
+		t.Fatal("a second live token on one device was stored")
+	}
+	if n, err := st.RevokeDeviceSessions(ctx, u.ID, "d1"); err != nil || n != 1 {
+		t.Fatalf("revoked %d %v", n, err)
+	}
+	if _, err := st.CreateToken(ctx, []byte("second"), u.ID, "d1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Authenticate(ctx, []byte("first")); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("replaced token accepted: %v", err)
 	}
 }

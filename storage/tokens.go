@@ -77,6 +77,18 @@ func (s *Store) RevokeDeviceTokens(ctx context.Context, deviceID string) error {
 	return nil
 }
 
+// RevokeDeviceSessions ends every session of userID on device (a new login on the device replaces
+// them: one session per device and user) and returns how many it ended. Call inside InTx after
+// DeviceLogin, whose row lock on the device orders concurrent logins of it.
+func (s *Store) RevokeDeviceSessions(ctx context.Context, userID uuid.UUID, deviceID string) (int64, error) {
+	res := s.q(ctx).Exec(`UPDATE tokens SET revoked_at = now() WHERE user_id = ? AND device_id = ? AND revoked_at IS NULL`,
+		userID, deviceID)
+	if res.Error != nil {
+		return 0, fmt.Errorf("storage: revoke device sessions: %w", classify(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
 // PruneTokens deletes tokens that expired or were revoked before cutoff.
 func (s *Store) PruneTokens(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.q(ctx).Exec(`DELETE FROM tokens WHERE expires_at < ? OR revoked_at < ?`, cutoff, cutoff)

@@ -9,28 +9,26 @@ import (
 )
 
 // validateChecklistAnswers checks a visit's answers against the checklist version it names. A
-// visit that names none is left to its kind's rules. The version must exist (an offline phone may
-// still fill in an older one: every published version stays valid) and belong to the visit's
-// kind. A draft may leave required items unanswered; a submitted visit must answer them. The
-// error is a storage failure, never a rejection.
+// visit that names none is left to its kind's rules and the answer limits every visit keeps. The
+// checklist must exist (not_found), be of a kind in the actor's scope (out_of_scope, like every id
+// a mutation names: see refForWrite) and of the visit's kind (invalid); the version must exist (an
+// offline phone may still fill in an older one: every published version stays valid). A draft may
+// leave required items unanswered; a submitted visit must answer them. The error is a storage
+// failure, never a rejection.
 //
-// The checklist is read without a lock (not through w.Record or Refs, which lock with FOR UPDATE):
-// every visit of a kind names the same few checklists, and locking them would serialise all pushes
-// of that kind. Published versions never change, so an unlocked read is exact; a version being
-// published meanwhile cannot be named by a phone yet.
+// Checklists are read without a lock (see Work.load): every visit of a kind names the same few
+// checklists, and locking them would serialise all pushes of that kind. Published versions never
+// change, so an unlocked read is exact; a version being published meanwhile cannot be named by a
+// phone yet.
 func (w *Work) validateChecklistAnswers(v *models.Visit) (*Reject, error) {
 	if v.Checklist == nil {
 		return nil, nil
 	}
-	recs, err := w.tx.GetRecords(w.ctx, models.TypeChecklist, []uuid.UUID{v.Checklist.ID})
-	if err != nil {
-		return nil, err
+	rec, rj, err := w.refForWrite(models.TypeChecklist, v.Checklist.ID, "checklist.id")
+	if err != nil || rj != nil {
+		return rj, err
 	}
-	rec, ok := recs[v.Checklist.ID]
-	if !ok || rec.DeletedAt != nil {
-		return reject("not_found", "checklist.id", "no such checklist"), nil
-	}
-	cl, err := storage.DecodeChecklist(rec)
+	cl, err := storage.DecodeChecklist(*rec)
 	if err != nil {
 		return nil, err
 	}

@@ -96,11 +96,20 @@ func (e *Engine) ResolveConflict(ctx context.Context, a Actor, id uuid.UUID, res
 		out, err = tx.GetConflict(ctx, id, false)
 		return err
 	})
+	withholdConflict(&out)
 	return out, err
 }
 
-// ListConflicts pages through the conflicts in the actor's scope, newest first.
+// ListConflicts pages through the conflicts in the actor's scope, newest first, each in the form
+// the API sends (see withholdConflict).
 func (e *Engine) ListConflicts(ctx context.Context, a Actor, f storage.ConflictFilter) ([]models.Conflict, error) {
 	f.Scope = a.Scope
-	return e.store.ListConflicts(ctx, f)
+	cs, err := e.store.ListConflicts(ctx, f)
+	for i := range cs {
+		if withholdConflict(&cs[i]); len(cs[i].Withheld) > 0 {
+			e.log.WarnContext(ctx, "conflict list: stored conflict breaks the limits; sent with parts withheld",
+				"id", cs[i].ID, "withheld", cs[i].Withheld)
+		}
+	}
+	return cs, err
 }

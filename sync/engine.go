@@ -6,6 +6,7 @@ package sync
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
@@ -22,12 +23,16 @@ type Config struct {
 	Retention        time.Duration // tombstones and change-log rows are kept this long (default 90 days)
 	CoverageBufferM  float64       // a patrol covers the part of its area within this many metres of its track (default 100)
 	Verdict          models.VerdictThresholds
+	// ResultRetention is how long stored push results are kept for replay (default: Retention).
+	// A mutation replayed later is answered "expired" (see PruneResults).
+	ResultRetention time.Duration
+	Log             *slog.Logger // where the engine reports what it must tell operators (nil: nowhere)
 }
 
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
 	return Config{MinProtocol: 1, MaxProtocol: 1, MaxMutations: 1000, DefaultPullLimit: 500, MaxPullLimit: 5000,
-		Retention: 90 * 24 * time.Hour, CoverageBufferM: models.DefaultCoverageBufferM,
+		Retention: 90 * 24 * time.Hour, ResultRetention: 90 * 24 * time.Hour, CoverageBufferM: models.DefaultCoverageBufferM,
 		Verdict: models.DefaultVerdictThresholds()}
 }
 
@@ -37,6 +42,7 @@ type Engine struct {
 	store    *storage.Store
 	cfg      Config
 	registry *Registry
+	log      *slog.Logger
 
 	// Test hooks, run inside a push's transaction before and after its change-log rows are
 	// written (tests use them to widen the windows in which writers interleave). Nil in production.
@@ -51,7 +57,14 @@ func New(store *storage.Store, cfg Config) *Engine {
 	if cfg.Verdict == (models.VerdictThresholds{}) {
 		cfg.Verdict = models.DefaultVerdictThresholds()
 	}
-	return &Engine{store: store, cfg: cfg, registry: registryFor(cfg)}
+	if cfg.ResultRetention <= 0 {
+		cfg.ResultRetention = cfg.Retention
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{store: store, cfg: cfg, registry: registryFor(cfg), log: log}
 }
 
 // Registry returns the engine's registry, so kinds can plug in their rules.

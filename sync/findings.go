@@ -49,15 +49,9 @@ func findingCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) 
 	if rj := mayWriteFieldWork(w.actor); rj != nil {
 		return nil, nil, rj
 	}
-	visit, err := w.Record(models.TypeVisit, f.VisitID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if f.VisitID == uuid.Nil || visit == nil || visit.DeletedAt != nil {
-		return nil, nil, reject("not_found", "visit_id", "no such visit")
-	}
-	if rj := inScope(w.actor, visit.RegionPath, visit.Kind, "visit_id"); rj != nil {
-		return nil, nil, rj
+	visit, rj, err := w.refForWrite(models.TypeVisit, f.VisitID, "visit_id")
+	if err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
 	}
 	f.ResetServerFields()
 	f.Kind, f.Status, f.CreatedBy = visit.Kind, models.FindingOpen, w.actor.User.ID
@@ -200,7 +194,8 @@ func validatePhotoIDs(ve *models.ValidationError, raw []string) []uuid.UUID {
 // findingStep applies one step of the finding state machine (models.FindingTransition) by the
 // roles models.MayTakeFindingStep allows. Checks, in order, each a rejection that changes nothing:
 // arguments (validation codes), role (forbidden_role), the finding exists (not_found) and lies in
-// the actor's scope, region and kind (out_of_scope), and the transition is legal from its current
+// the actor's scope, region and kind (out_of_scope), every photo named that exists lies in the
+// actor's scope (out_of_scope, field photo_ids[i]), and the transition is legal from its current
 // status (illegal_transition, field id). The step is appended to the finding's history.
 func findingStep(step string) func(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	return func(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
@@ -222,6 +217,9 @@ func findingStep(step string) func(w *Work, m Mutation) (*models.EntityRef, []uu
 		}
 		rec, rj, err := w.liveRecord(models.TypeFinding, a.ID)
 		if err != nil || rj != nil {
+			return nil, nil, orReject(err, rj)
+		}
+		if rj, err := w.optionalRefs(models.TypePhoto, ev.PhotoIDs, "photo_ids"); err != nil || rj != nil {
 			return nil, nil, orReject(err, rj)
 		}
 		var f models.Finding

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -158,13 +159,34 @@ func (e *env) site(kind models.Kind) uuid.UUID {
 	return harnessSiteIDs[kind]
 }
 
-// harnessSites stores the test sites (storagetest.StoreSites), once per env.
+// harnessSites stores the test sites (storagetest.StoreSites and StoreRegionSites), once per env.
 func (e *env) harnessSites() {
-	e.sitesOnce.Do(func() { storagetest.StoreSites(e.t, e.store) })
+	e.sitesOnce.Do(func() {
+		storagetest.StoreSites(e.t, e.store)
+		regions, err := e.store.ListRegions(e.ctx, storage.RegionFilter{MaxLevel: models.LevelTownship})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		storagetest.StoreRegionSites(e.t, e.store, regions...) // the city, every county and township
+	})
 }
 
-// visitArgs is a valid visit.create in region of kind, at the harness site of that kind (see
-// harnessSites; the env must have a phone or have called e.site before the push). An
+// harnessSiteRegions are the codes of the regions of the harness sites (harnessSiteIDs).
+var harnessSiteRegions = map[models.Kind]string{models.KindProjectVisit: "211522105", models.KindPlantingCheck: "211522105201",
+	models.KindFirePatrol: "211522105", models.KindAgriInputCheck: "211522105"}
+
+// siteFor is the harness site a visit of kind placed in region names: the harness site of that
+// kind when it lies in region (region codes nest: a child's code starts with its parent's), else
+// the test site of region (storagetest.SiteIn), since a visit's site must lie in its region.
+func siteFor(kind models.Kind, region models.Region) uuid.UUID {
+	if strings.HasPrefix(harnessSiteRegions[kind], region.Code) {
+		return harnessSiteIDs[kind]
+	}
+	return storagetest.SiteIn(kind, region.ID)
+}
+
+// visitArgs is a valid visit.create in region of kind, at a harness site of that kind in region
+// (siteFor; the env must have a phone or have called e.site before the push). An
 // agri_input_check carries one product line, a planting check its soil moisture.
 func visitArgs(id uuid.UUID, kind models.Kind, region models.Region) map[string]any {
 	answers := map[string]any{"stage": "under_construction", "workers_on_site": 120}
@@ -177,8 +199,8 @@ func visitArgs(id uuid.UUID, kind models.Kind, region models.Region) map[string]
 	args := map[string]any{"id": id, "kind": kind, "region_id": region.ID, "started_at": "2026-03-14T09:12:03+08:00",
 		"position": map[string]any{"lat": 41.9, "lon": 121.6, "accuracy_m": 8, "crs": "wgs84"},
 		"answers":  answers, "notes": "first visit"}
-	if site, ok := harnessSiteIDs[kind]; ok {
-		args["site_id"] = site
+	if kind.Valid() {
+		args["site_id"] = siteFor(kind, region)
 	}
 	return args
 }

@@ -69,7 +69,7 @@ func TestKindRulesOnCreate(t *testing.T) {
 		{"planting valid", models.KindPlantingCheck, town, map[string]any{"answers.planned_area_mu": 320, "answers.sown_area_mu": 80}, "", ""},
 		{"planting in a village without site", models.KindPlantingCheck, village, map[string]any{"site_id": nil}, "", ""},
 		{"planting in a township without site", models.KindPlantingCheck, town, map[string]any{"site_id": nil}, "wrong_region_level", "region_id"},
-		{"planting in a patrol area", models.KindPlantingCheck, village, map[string]any{"site_id": patrol}, "wrong_site_kind", "site_id"},
+		{"planting in a patrol area", models.KindPlantingCheck, town, map[string]any{"site_id": patrol}, "wrong_site_kind", "site_id"},
 		{"planting soil moisture unknown", models.KindPlantingCheck, town, map[string]any{"answers.soil_moisture": "wet"}, "invalid", "answers.soil_moisture"},
 		{"planting negative sown area", models.KindPlantingCheck, town, map[string]any{"answers.sown_area_mu": -1}, "out_of_range", "answers.sown_area_mu"},
 		{"planting negative planned area", models.KindPlantingCheck, town, map[string]any{"answers.planned_area_mu": -0.5}, "out_of_range", "answers.planned_area_mu"},

@@ -60,11 +60,11 @@ func photoAttach(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 		return nil, nil, err
 	}
 	if a.FindingID != nil {
-		f, err := w.Record(models.TypeFinding, *a.FindingID)
-		if err != nil {
-			return nil, nil, err
+		f, rj, err := w.refForWrite(models.TypeFinding, *a.FindingID, "finding_id")
+		if err != nil || rj != nil {
+			return nil, nil, orReject(err, rj)
 		}
-		if f == nil || f.DeletedAt != nil || f.ParentID == nil || *f.ParentID != visit.ID {
+		if f.ParentID == nil || *f.ParentID != visit.ID {
 			return nil, nil, reject("not_found", "finding_id", "the visit has no such finding")
 		}
 	}
@@ -94,6 +94,9 @@ func photoAttach(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 		}
 		if pd.AttachedBy != nil && *pd.AttachedBy != w.actor.User.ID {
 			return nil, nil, reject("photo_taken", "photo_id", "this photo is attached by someone else")
+		}
+		if rj := w.writeScope(rec, "photo_id"); rj != nil {
+			return nil, nil, rj // the caller's own photo, attached where their scope no longer reaches
 		}
 	}
 	uid := w.actor.User.ID

@@ -147,7 +147,7 @@ func (p *puller) bootstrap(ctx context.Context, cur *cursor) (*PullResponse, err
 		}
 		for _, l := range page {
 			if p.covers(l) && !l.Deleted {
-				resp.Changes = append(resp.Changes, ChangeOut{Type: t.Name, ID: l.ID, Op: models.OpPut, Version: l.Version, Data: l.Data})
+				resp.Changes = append(resp.Changes, p.sent(t.Name, l))
 			}
 		}
 		if len(page) < want {
@@ -217,7 +217,7 @@ func (p *puller) incremental(ctx context.Context, cur *cursor) (*PullResponse, e
 		l, ok := loaded[k]
 		switch {
 		case ok && !l.Deleted && p.covers(l):
-			resp.Changes = append(resp.Changes, ChangeOut{Type: r.RecordType, ID: r.RecordID, Op: models.OpPut, Version: l.Version, Data: l.Data})
+			resp.Changes = append(resp.Changes, p.sent(r.RecordType, l))
 		case wasSeen[k] || (ok && l.OwnerUser != nil && *l.OwnerUser == p.a.User.ID):
 			v := r.Version
 			if ok {

@@ -116,8 +116,12 @@ func scanUsers(ctx context.Context, st *storage.Store, q Query, after string, li
 }
 
 func recordLoaded(r models.Record) Loaded {
-	return Loaded{ID: r.ID.String(), Version: r.Version, Data: r.Data, RegionPath: r.RegionPath, Kind: r.Kind,
+	l := Loaded{ID: r.ID.String(), Version: r.Version, Data: r.Data, RegionPath: r.RegionPath, Kind: r.Kind,
 		Deleted: r.DeletedAt != nil}
+	if r.Type == models.TypeVisit && !l.Deleted {
+		l.Data, l.Withheld = safeVisitData(r.ID, r.Data)
+	}
+	return l
 }
 
 // recordPullType serves a type kept in the records table.
@@ -144,12 +148,13 @@ func recordPullType(typ string) PullType {
 }
 
 func conflictLoaded(c models.Conflict) Loaded {
-	data, _ := json.Marshal(c)
+	data, withheld := safeConflictData(c)
 	version := int64(1)
 	if c.ResolvedAt != nil {
 		version = 2
 	}
-	return Loaded{ID: c.ID.String(), Version: version, Data: data, RegionPath: c.RegionPath, Kind: c.Kind, Addressed: true}
+	return Loaded{ID: c.ID.String(), Version: version, Data: data, RegionPath: c.RegionPath, Kind: c.Kind, Addressed: true,
+		Withheld: withheld}
 }
 
 func scanConflicts(ctx context.Context, st *storage.Store, q Query, after string, limit int) ([]Loaded, error) {

@@ -110,7 +110,7 @@ func (e *Engine) push(ctx context.Context, tx *storage.Store, a Actor, req *Push
 		}
 	}
 	if n := len(req.Mutations) - len(fresh); n > 0 {
-		replayed, err := tx.StoredResults(ctx, req.ClientID, req.Mutations[0].ID, req.Mutations[n-1].ID)
+		replayed, err := e.replay(ctx, tx, req.ClientID, req.Mutations[0].ID, req.Mutations[n-1].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -144,6 +144,13 @@ func (e *Engine) push(ctx context.Context, tx *storage.Store, a Actor, req *Push
 	if err != nil {
 		return nil, err
 	}
+	if seq == 0 {
+		// Nothing to log (every mutation changed nothing): the effects of this client's earlier
+		// pushes, committed before this one locked the client, lie at or below the head.
+		if seq, err = tx.ChangeHead(ctx); err != nil {
+			return nil, err
+		}
+	}
 	newLast := fresh[len(fresh)-1].ID
 	if err := tx.AdvanceClient(ctx, req.ClientID, newLast, seq, req.AppVersion); err != nil {
 		return nil, err
@@ -154,6 +161,28 @@ func (e *Engine) push(ctx context.Context, tx *storage.Store, a Actor, req *Push
 	resp.LastMutationID = newLast
 	resp.Results = append(resp.Results, results...)
 	return resp, nil
+}
+
+// replay returns the results of mutations from..to, all at or below the client's last mutation
+// id: each one's stored result, or, when it was pruned (older than the result retention, see
+// storage.PruneResults), a result with status expired. Nothing is applied again either way.
+func (e *Engine) replay(ctx context.Context, tx *storage.Store, clientID uuid.UUID, from, to int64) ([]models.MutationResult, error) {
+	stored, err := tx.StoredResults(ctx, clientID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(stored)) == to-from+1 {
+		return stored, nil
+	}
+	out := make([]models.MutationResult, 0, to-from+1)
+	for id := from; id <= to; id++ {
+		if len(stored) > 0 && stored[0].ID == id {
+			out, stored = append(out, stored[0]), stored[1:]
+			continue
+		}
+		out = append(out, models.MutationResult{ID: id, Status: models.StatusExpired})
+	}
+	return out, nil
 }
 
 // apply runs each fresh mutation's handler against the working set.
@@ -189,7 +218,8 @@ func (e *Engine) apply(w *Work, fresh []Mutation, stats *PushStats) ([]models.Mu
 		var rj *Reject
 		switch {
 		case errors.As(err, &rj):
-			res.Status, res.Error = models.StatusRejected, &models.MutationError{Code: rj.Code, Message: rj.Message, Field: rj.Field}
+			res.Status, res.Error = models.StatusRejected, &models.MutationError{Code: rj.Code, Message: truncate(rj.Message, 4000),
+				Field: truncate(rj.Field, 200)}
 			w.rejected(m.ID)
 			stats.Rejected++
 		case err != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
@@ -88,6 +89,7 @@ type Loaded struct {
 	Deleted    bool
 	OwnerUser  *uuid.UUID // for users: the record is the caller's own
 	Addressed  bool       // a notification addressed to the caller (conflict, rejection): always sent
+	Withheld   []string   // what Data leaves out of the stored record (see safeVisitData); pull logs it
 }
 
 // Registry maps mutation names to handlers, kinds to their rules and types to their loaders.
@@ -163,13 +165,24 @@ func reject(code, field, format string, args ...any) *Reject {
 	return &Reject{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// maxRejectMessages bounds the messages one rejection lists: it is stored with the push's
+// results and sent by pull, so a mutation with hundreds of faults must not make it large.
+const maxRejectMessages = 20
+
 // rejectInvalid turns validation errors into a rejection naming the first field and rule and
-// listing every message.
+// listing the messages (at most maxRejectMessages, then how many more there are).
 func rejectInvalid(ve *models.ValidationError) *Reject {
 	first := ve.Errors[0]
-	msg := first.Field + ": " + first.Message
-	for _, fe := range ve.Errors[1:] {
-		msg += "; " + fe.Field + ": " + fe.Message
+	var sb strings.Builder
+	for i, fe := range ve.Errors {
+		if i == maxRejectMessages {
+			fmt.Fprintf(&sb, "; and %d more", len(ve.Errors)-i)
+			break
+		}
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		sb.WriteString(truncate(fe.Field, 200) + ": " + fe.Message)
 	}
-	return &Reject{Code: first.Code, Field: first.Field, Message: msg}
+	return &Reject{Code: first.Code, Field: truncate(first.Field, 200), Message: sb.String()}
 }

@@ -77,6 +77,7 @@ func (u *Uploads) Config() UploadConfig { return u.cfg }
 // Errors of the upload service; the HTTP layer maps each to its tus status.
 var (
 	ErrUploadGone      = errors.New("sync: upload failed, expired or was terminated")   // 410
+	ErrUploadComplete  = errors.New("sync: the upload is complete")                     // 409, takes no more bytes
 	ErrChunkChecksum   = errors.New("sync: chunk checksum mismatch")                    // 460
 	ErrFileChecksum    = errors.New("sync: the file's sha256 is not the one announced") // 460, upload failed
 	ErrUploadTooLarge  = errors.New("sync: more bytes than the upload's length")        // 413
@@ -122,6 +123,7 @@ func (n *NewUpload) Validate(maxSize int64) error {
 		ve.Add("Upload-Metadata.sha256", "invalid", "the metadata must carry the file's sha256 as 64 hex digits")
 	}
 	ve.CheckText("Upload-Metadata.filename", n.Filename, false, 255)
+	n.Filename = models.SanitizeFilename(n.Filename) // stored and later shown in Content-Disposition
 	ve.CheckText("Upload-Metadata.content_type", n.ContentType, false, 100)
 	if len(n.RawMetadata) > 4096 {
 		ve.Add("Upload-Metadata", "too_long", "upload metadata must be at most 4096 bytes")

@@ -43,11 +43,11 @@ func (u *Uploads) Patch(ctx context.Context, a Actor, id uuid.UUID, offset, cont
 	if err := u.live(up); err != nil {
 		return 0, err
 	}
+	if up.State == storage.UploadDone {
+		return up.Offset, ErrUploadComplete // whatever the offset: a finished upload is never written again
+	}
 	if offset != up.Offset {
 		return up.Offset, &ErrOffsetMismatch{Expected: up.Offset, Got: offset}
-	}
-	if up.State == storage.UploadDone {
-		return up.Offset, nil
 	}
 	if up.Offset == up.Length {
 		return up.Offset, u.finish(ctx, up)

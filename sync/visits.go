@@ -80,51 +80,30 @@ func mayWriteFieldWork(a Actor) *Reject {
 	return nil
 }
 
-// inScope checks that the actor's scope covers a region and kind.
-func inScope(a Actor, path string, kind models.Kind, field string) *Reject {
-	if !a.Scope.CoversKind(kind) {
-		return reject("out_of_scope", "kind", "your scope does not include %s work", kind)
+// validateVisit checks a visit as it would be stored: its shape (visitShape), then its rules
+// (visitRules). A failed look-up comes back as the error; broken rules as the *Reject.
+func (w *Work) validateVisit(v *models.Visit) (*Reject, error) {
+	if rj := visitShape(v); rj != nil {
+		return rj, nil
 	}
-	if !a.Scope.CoversRegion(path) {
-		return reject("out_of_scope", field, "this place is outside your scope")
+	return w.visitRules(v)
+}
+
+// visitShape checks the shared rules of a visit's own fields (models.Visit.Validate).
+func visitShape(v *models.Visit) *Reject {
+	var ve models.ValidationError
+	v.Validate(&ve)
+	if len(ve.Errors) > 0 {
+		return rejectInvalid(&ve)
 	}
 	return nil
 }
 
-// placeOf resolves where a visit happens: the site's township, or the region named.
-func (w *Work) placeOf(siteID, regionID *uuid.UUID) (*models.Region, *Reject, error) {
-	if siteID != nil {
-		site, err := w.Record(models.TypeSite, *siteID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if site == nil || site.DeletedAt != nil {
-			return nil, reject("not_found", "site_id", "no such site"), nil
-		}
-		if regionID == nil {
-			regionID = site.RegionID
-		}
-	}
-	if regionID == nil {
-		return nil, reject("required", "region_id", "a visit needs a site_id or a region_id"), nil
-	}
-	r, err := w.Region(*regionID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r == nil {
-		return nil, reject("not_found", "region_id", "no such region"), nil
-	}
-	return r, nil, nil
-}
-
-// validateVisit checks the shared rules of a visit, then its kind's rules (see KindRules), then
-// its answers against the checklist version it names. A failed look-up comes back as the error;
-// broken rules as the *Reject.
-func (w *Work) validateVisit(v *models.Visit) (*Reject, error) {
+// visitRules checks a visit whose shape is valid against its kind's rules (see KindRules), then
+// its answers against the checklist version it names.
+func (w *Work) visitRules(v *models.Visit) (*Reject, error) {
 	var ve models.ValidationError
-	v.Validate(&ve)
-	if rules, ok := w.registry.kinds[v.Kind]; ok && len(ve.Errors) == 0 {
+	if rules, ok := w.registry.kinds[v.Kind]; ok {
 		if err := rules.ValidateVisit(w, v, &ve); err != nil {
 			return nil, err
 		}
@@ -135,6 +114,9 @@ func (w *Work) validateVisit(v *models.Visit) (*Reject, error) {
 	return w.validateChecklistAnswers(v)
 }
 
+// visitCreate checks, in this order, each a rejection that writes nothing: the arguments' shape,
+// size and answer limits; the visit's own fields; its kind in the actor's scope; its place (the
+// region and the site, see placeOf); its kind's rules and checklist; an id not taken yet.
 func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	var a visitCreateArgs
 	if rj := decode(m.Args, &a); rj != nil {
@@ -143,8 +125,8 @@ func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	if rj := mayWriteFieldWork(w.actor); rj != nil {
 		return nil, nil, rj
 	}
-	if len(m.Args) > models.MaxAnswersBytes+16<<10 {
-		return nil, nil, reject("too_long", "args", "a visit's arguments must be at most %d bytes", models.MaxAnswersBytes+16<<10)
+	if len(m.Args) > models.MaxVisitBytes {
+		return nil, nil, reject("too_long", "args", "a visit's arguments must be at most %d bytes", models.MaxVisitBytes)
 	}
 	var ve models.ValidationError
 	if a.Answers == nil {
@@ -158,10 +140,27 @@ func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 		StartedAt: a.StartedAt, EndedAt: a.EndedAt, Position: a.Position, Answers: a.Answers, Notes: a.Notes,
 		Status: models.VisitDraft, DeviceID: w.actor.DeviceID}
 	if a.RegionID != nil {
-		v.RegionID = *a.RegionID // for kind rules on the place; placeOf checks it below
+		v.RegionID = *a.RegionID // for kind rules on the place, checked by placeOf first
 	}
-	if rj, err := w.validateVisit(&v); err != nil || rj != nil {
+	if rj := visitShape(&v); rj != nil {
+		return nil, nil, rj
+	}
+	if !w.actor.Scope.CoversKind(v.Kind) {
+		return nil, nil, reject("out_of_scope", "kind", "your scope does not include %s work", v.Kind)
+	}
+	var region *models.Region
+	if a.SiteID != nil || a.RegionID != nil { // with neither, the kind's rules say what is missing
+		var rj *Reject
+		var err error
+		if region, rj, err = w.placeOf(a.SiteID, a.RegionID); err != nil || rj != nil {
+			return nil, nil, orReject(err, rj)
+		}
+	}
+	if rj, err := w.visitRules(&v); err != nil || rj != nil {
 		return nil, nil, orReject(err, rj)
+	}
+	if region == nil {
+		return nil, nil, reject("required", "region_id", "a visit needs a site_id or a region_id")
 	}
 	existing, err := w.Record(models.TypeVisit, v.ID)
 	if err != nil {
@@ -169,13 +168,6 @@ func visitCreate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	}
 	if existing != nil {
 		return nil, nil, reject("already_exists", "id", "a visit with this id already exists")
-	}
-	region, rj, err := w.placeOf(a.SiteID, a.RegionID)
-	if err != nil || rj != nil {
-		return nil, nil, orReject(err, rj)
-	}
-	if rj := inScope(w.actor, region.Path, v.Kind, "region_id"); rj != nil {
-		return nil, nil, rj
 	}
 	v.RegionID = region.ID
 	rec := w.newRecord(models.TypeVisit, v.ID, v.Kind, region, nil, v.Status, &v)
@@ -204,66 +196,8 @@ func (w *Work) newRecord(typ string, id uuid.UUID, kind models.Kind, region *mod
 		CreatedAt: w.now, UpdatedAt: w.now}
 }
 
-// liveRecord loads a record the actor may change: it exists, is not deleted, lies in their scope,
-// and they wrote it or supervise it.
-func (w *Work) liveRecord(typ string, id uuid.UUID) (*models.Record, *Reject, error) {
-	rec, err := w.Record(typ, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if rec == nil || rec.DeletedAt != nil {
-		return nil, reject("not_found", "id", "no such %s (it may have been deleted)", typ), nil
-	}
-	if rj := mayWriteFieldWork(w.actor); rj != nil {
-		return nil, rj, nil
-	}
-	if rj := inScope(w.actor, rec.RegionPath, rec.Kind, "id"); rj != nil {
-		return nil, rj, nil
-	}
-	own := rec.CreatedBy != nil && *rec.CreatedBy == w.actor.User.ID
-	if !own && w.actor.User.Role != models.RoleSupervisor && typ == models.TypeVisit {
-		return nil, reject("forbidden", "id", "only the visit's inspector or a supervisor may change it"), nil
-	}
-	cp := *rec
-	cp.FieldMeta = make(map[string]models.FieldMeta, len(rec.FieldMeta))
-	for k, v := range rec.FieldMeta {
-		cp.FieldMeta[k] = v
-	}
-	return &cp, nil, nil
-}
-
-// liveVisitOf loads the visit a mutation names in its visit_id as liveRecord does; a *Reject
-// (naming visit_id) comes back as the error.
-func (w *Work) liveVisitOf(id uuid.UUID) (*models.Record, error) {
-	visit, rj, err := w.liveRecord(models.TypeVisit, id)
-	if err != nil {
-		return nil, err
-	}
-	if rj != nil {
-		if rj.Field == "id" {
-			rj.Field = "visit_id"
-		}
-		return nil, rj
-	}
-	return visit, nil
-}
-
-// liveRecordOf reads {"id": …} from a mutation's arguments and loads that record as liveRecord
-// does; a *Reject comes back as the error.
-func (w *Work) liveRecordOf(typ string, args json.RawMessage) (*models.Record, error) {
-	var a struct {
-		ID uuid.UUID `json:"id"`
-	}
-	if rj := decode(args, &a); rj != nil {
-		return nil, rj
-	}
-	rec, rj, err := w.liveRecord(typ, a.ID)
-	if err != nil || rj != nil {
-		return nil, orReject(err, rj)
-	}
-	return rec, nil
-}
-
+// visitUpdate merges a visit's changed fields (see merge) and checks the result as visitCreate
+// does; a new region_id or site_id goes through placeOf, a checklist through the checklist rules.
 func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	var u update
 	if rj := decode(m.Args, &u); rj != nil {
@@ -287,8 +221,8 @@ func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 	if len(ve.Errors) > 0 {
 		return nil, nil, rejectInvalid(&ve)
 	}
-	if rj, err := w.validateVisit(&v); err != nil || rj != nil {
-		return nil, nil, orReject(err, rj)
+	if rj := visitShape(&v); rj != nil {
+		return nil, nil, rj
 	}
 	var oldPath *string
 	if containsStr(res.changed, "region_id") || containsStr(res.changed, "site_id") {
@@ -300,18 +234,22 @@ func visitUpdate(w *Work, m Mutation) (*models.EntityRef, []uuid.UUID, error) {
 		if err != nil || rj != nil {
 			return nil, nil, orReject(err, rj)
 		}
-		if rj := inScope(w.actor, region.Path, v.Kind, "region_id"); rj != nil {
-			return nil, nil, rj
-		}
 		if region.Path != rec.RegionPath {
 			p := rec.RegionPath
 			oldPath = &p
 		}
 		v.RegionID, rec.RegionID, rec.RegionPath = region.ID, &region.ID, region.Path
 	}
+	if rj, err := w.visitRules(&v); err != nil || rj != nil {
+		return nil, nil, orReject(err, rj)
+	}
+	data, _ := json.Marshal(&v)
+	if len(data) > models.MaxVisitBytes {
+		return nil, nil, reject("too_long", "set", "a visit must stay within %d bytes of JSON", models.MaxVisitBytes)
+	}
 	conflicts := w.commitMerge(rec, res)
 	if len(res.changed) > 0 {
-		rec.Data, _ = json.Marshal(&v)
+		rec.Data = data
 		rec.UpdatedAt = w.now
 		w.Put(rec, oldPath)
 	}

@@ -107,11 +107,11 @@ func (w *Work) Record(typ string, id uuid.UUID) (*models.Record, error) {
 }
 
 // load reads records for the unit of work. Records a push may write are locked until commit, so
-// concurrent pushes to one record merge one after the other. Sites are only read by mutations
-// (admins change them through their own API): they are read without a lock, or every push naming
-// the same project would wait for the others.
+// concurrent pushes to one record merge one after the other. Sites and checklists are only read by
+// mutations (admins change them through their own API): they are read without a lock, or every
+// push naming the same project or checklist would wait for the others.
 func (w *Work) load(typ string, ids []uuid.UUID) (map[uuid.UUID]models.Record, error) {
-	if typ == models.TypeSite {
+	if typ == models.TypeSite || typ == models.TypeChecklist {
 		return w.tx.GetRecords(w.ctx, typ, ids)
 	}
 	return w.tx.LockRecords(w.ctx, typ, ids)

@@ -18,6 +18,7 @@ import (
 // config is every setting, read once from FIELDSYNC_* variables and then from flags (flags win).
 type config struct {
 	Addr           string
+	MetricsAddr    string
 	DataDir        string
 	DatabaseURL    string
 	S3Endpoint     string
@@ -34,6 +35,7 @@ type config struct {
 	PushMax        int
 	PushBodyLimit  int
 	Retention      time.Duration
+	ResultWindow   time.Duration
 	CoverageBuffer float64
 	PDFFont        string
 	MapTileURL     string
@@ -54,6 +56,7 @@ func settings(c *config) []setting {
 	}
 	return append([]setting{
 		{"FIELDSYNC_ADDR", "addr", ":8080", "address to listen on (host:port)", str(&c.Addr)},
+		{"FIELDSYNC_METRICS_ADDR", "metrics-addr", "127.0.0.1:9464", "address of the Prometheus /metrics listener (host:port); empty = no metrics", str(&c.MetricsAddr)},
 		{"FIELDSYNC_DATA_DIR", "data-dir", "./data", "directory for the embedded PostgreSQL cluster and local photos", str(&c.DataDir)},
 		{"FIELDSYNC_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty = embedded cluster under the data directory", str(&c.DatabaseURL)},
 		{"FIELDSYNC_S3_ENDPOINT", "s3-endpoint", "", "S3/MinIO endpoint host:port; empty = local photo directory", str(&c.S3Endpoint)},
@@ -71,6 +74,7 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_PUSH_BODY_LIMIT", "push-body-limit", "33554432", "largest sync push body in bytes", intSetting(&c.PushBodyLimit)},
 		{"FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "100", "a patrol covers the part of its area within this many metres of its track", floatSetting(&c.CoverageBuffer)},
 		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
+		{"FIELDSYNC_RESULT_RETENTION", "result-retention", "0s", "how long stored push results are kept for replay (0 = FIELDSYNC_RETENTION); older replays are answered expired", durSetting(&c.ResultWindow)},
 		{"FIELDSYNC_PDF_FONT", "pdf-font", "", "TrueType font with Chinese glyphs for PDF reports (empty: Debian's fonts-droid-fallback when installed, else the built-in GB 2312 subset)", str(&c.PDFFont)},
 		{"FIELDSYNC_MAP_TILE_URL", "map-tile-url", "", "web console: an intranet map tile server, e.g. https://tiles.example/{z}/{x}/{y}.png; empty = our own region data only", str(&c.MapTileURL)},
 	}, photoSettings(c)...)
@@ -196,6 +200,11 @@ func (c *config) validate() error {
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return bad("FIELDSYNC_ADDR", "addr", "%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Addr)
 	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			return bad("FIELDSYNC_METRICS_ADDR", "metrics-addr", "%q is not host:port (e.g. 127.0.0.1:9464), or empty to turn metrics off", c.MetricsAddr)
+		}
+	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		return bad("FIELDSYNC_DATA_DIR", "data-dir", "must not be empty")
 	}
@@ -250,6 +259,12 @@ func (c *config) validate() error {
 	}
 	if c.Retention < 24*time.Hour {
 		return bad("FIELDSYNC_RETENTION", "retention", "must be at least 24h (phones stay offline for days)")
+	}
+	if c.ResultWindow == 0 {
+		c.ResultWindow = c.Retention
+	}
+	if c.ResultWindow < 24*time.Hour {
+		return bad("FIELDSYNC_RESULT_RETENTION", "result-retention", "must be 0 (the same as FIELDSYNC_RETENTION) or at least 24h (a phone replays a push whose answer it lost at its next sync)")
 	}
 	for _, p := range c.proxies() {
 		if net.ParseIP(p) == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"FIELDSYNC_ADDR": "8080"}, nil, "FIELDSYNC_ADDR"},
+		{map[string]string{"FIELDSYNC_METRICS_ADDR": "9464"}, nil, "FIELDSYNC_METRICS_ADDR"},
 		{map[string]string{"FIELDSYNC_LOG_LEVEL": "loud"}, nil, "FIELDSYNC_LOG_LEVEL"},
 		{map[string]string{"FIELDSYNC_S3_USE_SSL": "maybe"}, nil, "FIELDSYNC_S3_USE_SSL"},
 		{map[string]string{"FIELDSYNC_S3_ENDPOINT": "127.0.0.1:9000"}, nil, "FIELDSYNC_S3_ACCESS_KEY"},
@@ -35,6 +37,8 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		{map[string]string{"FIELDSYNC_REQUEST_TIMEOUT": "soon"}, nil, "FIELDSYNC_REQUEST_TIMEOUT"},
 		{nil, []string{"--body-limit", "12"}, "FIELDSYNC_BODY_LIMIT"},
 		{nil, []string{"--retention", "1h"}, "FIELDSYNC_RETENTION"},
+		{nil, []string{"--result-retention", "1h"}, "FIELDSYNC_RESULT_RETENTION"},
+		{map[string]string{"FIELDSYNC_RESULT_RETENTION": "-5m"}, nil, "FIELDSYNC_RESULT_RETENTION"},
 		{nil, []string{"--coverage-buffer-m", "0"}, "FIELDSYNC_COVERAGE_BUFFER_M"},
 		{nil, []string{"--push-max-mutations", "0"}, "FIELDSYNC_PUSH_MAX_MUTATIONS"},
 		{nil, []string{"--trusted-proxies", "10.0.0.1,nonsense"}, "FIELDSYNC_TRUSTED_PROXIES"},
@@ -133,9 +137,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var (
+	listenRE  = regexp.MustCompile(`listening on (http://\S+)`)
+	metricsRE = regexp.MustCompile(`metrics on (http://\S+/metrics)`)
+)
 
-// serveOnce runs `fieldsync serve --demo` on dataDir until a login works, then stops it like Ctrl-C.
+// serveOnce runs `fieldsync serve --demo` on dataDir until a login works and its metrics listener
+// (not the API port) serves the request metrics, then stops it like Ctrl-C.
 func serveOnce(t *testing.T, dataDir string, during func()) (stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -143,7 +151,8 @@ func serveOnce(t *testing.T, dataDir string, during func()) (stdout, stderr stri
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, &out, &errOut)
+		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0",
+			"--data-dir", dataDir}, &out, &errOut)
 	}()
 	var base string
 	for deadline := time.Now().Add(2 * time.Minute); base == "" && time.Now().Before(deadline); {
@@ -174,6 +183,24 @@ func serveOnce(t *testing.T, dataDir string, during func()) (stdout, stderr stri
 	res.Body.Close()
 	if login["token"] == nil {
 		t.Fatalf("login %v", login)
+	}
+	res, err = http.Get(base + "/metrics")
+	if err != nil || res.StatusCode != 404 {
+		t.Fatalf("/metrics on the API port: %v %v", res, err)
+	}
+	res.Body.Close()
+	m := metricsRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no metrics address printed:\n%s", out.String())
+	}
+	res, err = http.Get(m[1])
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("metrics: %v %v", res, err)
+	}
+	exposition, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(exposition), `fieldsync_http_requests_total{method="POST",route="/v1/auth/login",status="200"} 1`) {
+		t.Fatalf("metrics lack the login:\n%s", exposition)
 	}
 	if during != nil {
 		during()

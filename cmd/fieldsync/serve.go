@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/storage"
 	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +36,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen on %s (FIELDSYNC_ADDR): %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on %s (FIELDSYNC_METRICS_ADDR; empty turns metrics off): %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 	db, err := openDatabase(ctx, &cfg, log, false)
 	if err != nil {
 		return err
@@ -47,6 +57,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.TrustedProxies = cfg.proxies()
 	sc.PushBodyLimit = cfg.PushBodyLimit
 	sc.Sync.MaxMutations, sc.Sync.Retention, sc.Sync.CoverageBufferM = cfg.PushMax, cfg.Retention, cfg.CoverageBuffer
+	sc.Sync.ResultRetention, sc.Sync.Log = cfg.ResultWindow, log
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	sc.PDFFont = cfg.PDFFont
@@ -59,11 +70,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc})
+	reg := prometheus.NewRegistry()
+	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc, Registry: reg})
 	if err != nil {
 		return err
 	}
-	go janitor(ctx, db.Store, log, cfg.Retention)
+	if metricsLn != nil {
+		ms := &http.Server{Handler: server.MetricsHandler(reg), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		go func() {
+			if err := ms.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener stopped", "error", err)
+			}
+		}()
+		defer ms.Close()
+	}
+	go janitor(ctx, db.Store, log, cfg.Retention, cfg.ResultWindow)
 	go uploads.RunThumbnails(ctx, 30*time.Second)
 	go uploadJanitor(ctx, uploads, log)
 	served := make(chan error, 1)
@@ -71,6 +93,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
 		time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Supervisor web console: open %s/ and log in (e.g. supervisor or admin from the table above)\n", displayURL(ln.Addr()))
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "metrics on %s/metrics (FIELDSYNC_METRICS_ADDR)\n", displayURL(metricsLn.Addr()))
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("server stopped: %w", err)
@@ -162,9 +187,13 @@ func printDemoLogins(w io.Writer) {
 	tw.Flush()
 }
 
-// janitor prunes expired tokens, stale login counters, and change-log rows and tombstones older
-// than the retention window, every hour until ctx ends.
-func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention time.Duration) {
+// janitorBatch is how many rows one pruning statement deletes at most (see storage.PruneResults).
+const janitorBatch = 10000
+
+// janitor prunes expired tokens, stale login counters, change-log rows and tombstones older than
+// the retention window, and stored push results older than the result retention, every hour until
+// ctx ends. Of several servers, one prunes push results at a time (an advisory lock).
+func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention, resultRetention time.Duration) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -181,6 +210,11 @@ func janitor(ctx context.Context, st *storage.Store, log *slog.Logger, retention
 			log.Warn("janitor: prune change log", "error", err)
 		} else if n > 0 {
 			log.Info("janitor: pruned change log and tombstones", "changes", n)
+		}
+		if rep, err := st.PruneResults(ctx, time.Now().Add(-resultRetention), janitorBatch); err != nil {
+			log.Warn("janitor: prune push results", "error", err)
+		} else if rep.Results > 0 || rep.Pushes > 0 {
+			log.Info("janitor: pruned push results", "results", rep.Results, "push_markers", rep.Pushes)
 		}
 		select {
 		case <-ctx.Done():

@@ -49,10 +49,11 @@ type Store interface {
 	// (and at most MaxListLimit) after the key after ("" = from the start). Listings of MinIO
 	// carry no ContentType.
 	List(ctx context.Context, prefix, after string, limit int) ([]Info, error)
-	// PresignGet returns a URL that serves the object for ttl, with the given download filename
-	// and content type; ok is false when the store cannot presign (the local directory), and the
-	// caller streams the object itself.
-	PresignGet(ctx context.Context, key string, ttl time.Duration, filename, contentType string) (url string, ok bool, err error)
+	// PresignGet returns a URL that serves the object for ttl, answered with the given
+	// Content-Disposition and Content-Type header values (each only when not ""); ok is false when
+	// the store cannot presign (the local directory), and the caller streams the object itself. A
+	// disposition holding control characters or longer than 1 KiB is ErrInvalid.
+	PresignGet(ctx context.Context, key string, ttl time.Duration, disposition, contentType string) (url string, ok bool, err error)
 	// Ping checks that the store answers (readiness).
 	Ping(ctx context.Context) error
 	// Name says what the store is, for logs ("minio 127.0.0.1:9000/fieldsync", "local ./data/photos").

@@ -108,3 +108,12 @@ func checkList(prefix, after string, limit int) error {
 func shortRead(key string, got, size int64) error {
 	return fmt.Errorf("blob: put %s: reader ended after %d of %d bytes", key, got, size)
 }
+
+// checkDisposition refuses a Content-Disposition value that could not be sent as one header
+// line: control characters (CR, LF …) or over 1 KiB.
+func checkDisposition(d string) error {
+	if len(d) > 1024 || strings.ContainsFunc(d, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("%w: content disposition %q", ErrInvalid, d)
+	}
+	return nil
+}

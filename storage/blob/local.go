@@ -238,8 +238,11 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 }
 
 // PresignGet returns ok false: the caller streams the object.
-func (l *Local) PresignGet(ctx context.Context, key string, ttl time.Duration, filename, contentType string) (string, bool, error) {
+func (l *Local) PresignGet(ctx context.Context, key string, ttl time.Duration, disposition, contentType string) (string, bool, error) {
 	if err := checkKey(key); err != nil {
+		return "", false, err
+	}
+	if err := checkDisposition(disposition); err != nil {
 		return "", false, err
 	}
 	return "", false, nil

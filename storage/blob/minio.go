@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/url"
 	"sync/atomic"
@@ -248,9 +247,10 @@ func (m *MinIO) List(ctx context.Context, prefix, after string, limit int) ([]In
 	return out, nil
 }
 
-// PresignGet signs a GET URL that answers with a Content-Disposition naming filename and with
-// contentType (when given). The URL is signed for the endpoint this store talks to.
-func (m *MinIO) PresignGet(ctx context.Context, key string, ttl time.Duration, filename, contentType string) (string, bool, error) {
+// PresignGet signs a GET URL that answers with the Content-Disposition disposition and the
+// Content-Type contentType (each when given). The URL is signed for the endpoint this store
+// talks to.
+func (m *MinIO) PresignGet(ctx context.Context, key string, ttl time.Duration, disposition, contentType string) (string, bool, error) {
 	if err := checkKey(key); err != nil {
 		return "", false, err
 	}
@@ -258,8 +258,11 @@ func (m *MinIO) PresignGet(ctx context.Context, key string, ttl time.Duration, f
 		return "", false, fmt.Errorf("%w: presign ttl %s outside 1s..7d", ErrInvalid, ttl)
 	}
 	params := url.Values{}
-	if filename != "" {
-		params.Set("response-content-disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	if err := checkDisposition(disposition); err != nil {
+		return "", false, err
+	}
+	if disposition != "" {
+		params.Set("response-content-disposition", disposition)
 	}
 	if contentType != "" {
 		if _, err := checkPut(key, 0, contentType); err != nil {

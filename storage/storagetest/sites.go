@@ -35,32 +35,62 @@ func StoreSites(t testing.TB, st *storage.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := map[string]any{"lat": 41.9, "lon": 121.6}
-	sites := []struct {
-		kind   models.Kind
-		region models.Region
-		data   map[string]any
-	}{
-		{models.KindProjectVisit, town, map[string]any{"kind": "project", "name": "东升镇光伏产业园", "location": loc,
-			"investment_wan": 52000, "stage": "under_construction", "responsible_leader": "王明", "lead_unit": "发改委"}},
-		{models.KindPlantingCheck, village, map[string]any{"kind": "village_plot", "name": "玉米示范田", "location": loc,
-			"crop": "玉米", "planned_area_mu": 320}},
-		{models.KindFirePatrol, town, map[string]any{"kind": "patrol_area", "name": "东升镇 1 号包保片区", "location": nil,
-			"responsible_person": "李强"}},
-		{models.KindAgriInputCheck, town, map[string]any{"kind": "dealer", "name": "东升农资经销部", "location": loc,
-			"licence_number": "91211522MA0000001X", "owner": "赵刚"}},
-	}
-	recs := make([]models.Record, 0, len(sites))
-	for _, s := range sites {
-		id := SiteIDs[s.kind]
-		s.data["id"], s.data["region_id"], s.data["work_kind"], s.data["status"] = id, s.region.ID, s.kind, models.SiteActive
-		data, _ := json.Marshal(s.data)
-		rid := s.region.ID
-		recs = append(recs, models.Record{Type: models.TypeSite, ID: id, Kind: s.kind, RegionID: &rid,
-			RegionPath: s.region.Path, Status: models.SiteActive, Version: 1, Data: data,
-			FieldMeta: map[string]models.FieldMeta{}, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	regions := map[models.Kind]models.Region{models.KindProjectVisit: town, models.KindPlantingCheck: village,
+		models.KindFirePatrol: town, models.KindAgriInputCheck: town}
+	recs := make([]models.Record, 0, len(models.Kinds))
+	for _, k := range models.Kinds {
+		recs = append(recs, siteRecord(SiteIDs[k], k, regions[k]))
 	}
 	if err := st.SaveRecords(ctx, recs, true); err != nil && !errors.Is(err, storage.ErrConflict) {
+		t.Fatal(err)
+	}
+}
+
+// siteRecord is a test site of the site kind kind needs, in region.
+func siteRecord(id uuid.UUID, kind models.Kind, region models.Region) models.Record {
+	loc := map[string]any{"lat": 41.9, "lon": 121.6}
+	var data map[string]any
+	switch kind {
+	case models.KindProjectVisit:
+		data = map[string]any{"kind": "project", "name": "东升镇光伏产业园", "location": loc,
+			"investment_wan": 52000, "stage": "under_construction", "responsible_leader": "王明", "lead_unit": "发改委"}
+	case models.KindPlantingCheck:
+		data = map[string]any{"kind": "village_plot", "name": "玉米示范田", "location": loc, "crop": "玉米", "planned_area_mu": 320}
+	case models.KindFirePatrol:
+		data = map[string]any{"kind": "patrol_area", "name": "东升镇 1 号包保片区", "location": nil, "responsible_person": "李强"}
+	case models.KindAgriInputCheck:
+		data = map[string]any{"kind": "dealer", "name": "东升农资经销部", "location": loc,
+			"licence_number": "91211522MA0000001X", "owner": "赵刚"}
+	}
+	data["id"], data["region_id"], data["work_kind"], data["status"] = id, region.ID, kind, models.SiteActive
+	raw, _ := json.Marshal(data)
+	rid := region.ID
+	return models.Record{Type: models.TypeSite, ID: id, Kind: kind, RegionID: &rid, RegionPath: region.Path,
+		Status: models.SiteActive, Version: 1, Data: raw, FieldMeta: map[string]models.FieldMeta{},
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+}
+
+// regionSiteNamespace makes the ids of the sites StoreRegionSites writes.
+var regionSiteNamespace = uuid.MustParse("5e7e0000-0000-4000-8000-0000000000ff")
+
+// SiteIn is the id of the test site of kind that StoreRegionSites places in the region with id
+// regionID: a visit placed in that region may name it, as a visit's site must lie in its region.
+func SiteIn(kind models.Kind, regionID uuid.UUID) uuid.UUID {
+	return uuid.NewSHA1(regionSiteNamespace, []byte(string(kind)+"/"+regionID.String()))
+}
+
+// StoreRegionSites writes, like StoreSites, one test site of every kind into each of regions (ids
+// SiteIn), for tests that place visits outside the test township. Storing them twice is
+// harmless. Report tests leave them out: the sites would count in their figures.
+func StoreRegionSites(t testing.TB, st *storage.Store, regions ...models.Region) {
+	t.Helper()
+	recs := make([]models.Record, 0, len(regions)*len(models.Kinds))
+	for _, r := range regions {
+		for _, k := range models.Kinds {
+			recs = append(recs, siteRecord(SiteIn(k, r.ID), k, r))
+		}
+	}
+	if err := st.SaveRecords(context.Background(), recs, true); err != nil && !errors.Is(err, storage.ErrConflict) {
 		t.Fatal(err)
 	}
 }

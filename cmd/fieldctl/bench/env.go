@@ -118,7 +118,8 @@ func start(ctx context.Context, cfg Config) (e *env, err error) {
 	}
 	serverEnv := append(os.Environ(), "FIELDSYNC_DATABASE_URL="+dsn, "FIELDSYNC_DATA_DIR="+filepath.Join(dir, "data"),
 		"FIELDSYNC_S3_ENDPOINT="+e.mio.Endpoint, "FIELDSYNC_S3_ACCESS_KEY="+e.mio.AccessKey,
-		"FIELDSYNC_S3_SECRET_KEY="+e.mio.SecretKey, "FIELDSYNC_S3_BUCKET="+bucket, "FIELDSYNC_LOG_LEVEL=warn")
+		"FIELDSYNC_S3_SECRET_KEY="+e.mio.SecretKey, "FIELDSYNC_S3_BUCKET="+bucket, "FIELDSYNC_LOG_LEVEL=warn",
+		"FIELDSYNC_METRICS_ADDR=") // no metrics listener: a fixed port would clash with other servers
 	cfg.Log("loading the demo city (fieldsync demo load)")
 	load := exec.CommandContext(ctx, bin, "demo", "load")
 	load.Env = serverEnv

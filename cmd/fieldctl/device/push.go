@@ -153,6 +153,10 @@ func (s *session) pushed(ctx context.Context, batch []QueuedMutation, body []byt
 				if err := saveRejection(ctx, tx, rj); err != nil {
 					return err
 				}
+			case "expired":
+				// A replay of a mutation done (applied or rejected) longer ago than the server keeps
+				// results: it was not applied again. It is done; the acknowledgement below drops it.
+				s.report.Expired++
 			}
 		}
 		if err := setMeta(ctx, tx, metaUpgrade, ""); err != nil {

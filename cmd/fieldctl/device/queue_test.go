@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldsync/fieldsync/cmd/fieldctl/device"
 	"github.com/fieldsync/fieldsync/server"
@@ -116,6 +117,65 @@ func TestQueueIDsSurviveACrashBetweenSendAndAnswer(t *testing.T) {
 		rec, err := srv.store.GetRecord(context.Background(), "visit", id)
 		if err != nil || rec.Version != 1 {
 			t.Fatalf("visit %s: %+v %v", id, rec, err)
+		}
+	}
+}
+
+// The phone dies after a push reached the server, and comes back after the server pruned the
+// stored results (older than the result retention): the resent push is answered "expired", which
+// the phone takes as done; nothing is applied twice and the queue empties.
+func TestExpiredReplayIsDone(t *testing.T) {
+	srv := newTestServer(t)
+	home := t.TempDir()
+	d := openPhone(t, home)
+	if _, err := d.Login(context.Background(), srv.URL(), "inspector", demoPassword("inspector"), fastRetry(nil)); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, d, device.SyncOptions{SkipUploads: true})
+	sites, _ := d.Sites(context.Background(), device.Filter{Kind: "project", Limit: 1})
+	var ids []uuid.UUID
+	for range 3 {
+		ids = append(ids, newProjectVisit(t, d, sites[0].ID))
+	}
+	ctx, die := context.WithCancel(context.Background())
+	crash := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		res, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil && strings.HasSuffix(r.URL.Path, "/sync/push") {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			die()
+			return nil, errors.New("process killed")
+		}
+		return res, err
+	})}
+	if _, err := d.Sync(ctx, device.SyncOptions{HTTPClient: crash, Retry: fastRetry(nil)}); err == nil {
+		t.Fatal("the sync survived its own death")
+	}
+	client := d.ClientID()
+	d.Close()
+	if _, err := srv.store.SQL().Exec(`UPDATE sync_mutations SET applied_at = now() - interval '100 days' WHERE client_id = $1`,
+		client); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := srv.store.PruneResults(context.Background(), time.Now().Add(-90*24*time.Hour), 100); err != nil || rep.Results != 3 {
+		t.Fatalf("prune: %+v %v", rep, err)
+	}
+
+	d = openPhone(t, home)
+	rep := syncOK(t, d, device.SyncOptions{SkipUploads: true})
+	if rep.Pushed != 3 || rep.Expired != 3 || rep.Applied != 0 || rep.Rejected != 0 || rep.Queue != 0 || rep.LastMutationID != 3 {
+		t.Fatalf("replay after pruning: %+v", rep)
+	}
+	if last, byStatus := serverMutations(t, srv, client); last != 3 || len(byStatus) != 0 {
+		t.Fatalf("server: last %d, results %v", last, byStatus)
+	}
+	for _, id := range ids {
+		rec, err := srv.store.GetRecord(context.Background(), "visit", id)
+		if err != nil || rec.Version != 1 {
+			t.Fatalf("visit %s: %+v %v", id, rec, err)
+		}
+		if r, _ := d.Record(context.Background(), "visit", id.String()); r == nil || r.Local {
+			t.Fatalf("visit %s on the phone after the sync: %+v", id, r)
 		}
 	}
 }

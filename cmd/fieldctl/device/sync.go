@@ -57,6 +57,7 @@ type SyncReport struct {
 	Applied        int           `json:"applied"`
 	Conflicts      int           `json:"conflicts"`
 	Rejected       int           `json:"rejected"`
+	Expired        int           `json:"expired"`    // replays answered "expired": done long ago, result no longer kept
 	Gaps           int           `json:"gaps"`       // 409 mutation-gap answers handled
 	Renumbered     bool          `json:"renumbered"` // the queue was moved to the server's expected id
 	PhotosUploaded int           `json:"photos_uploaded"`

@@ -95,7 +95,7 @@ func TestFaultServerSIGKILL(t *testing.T) {
 		"FIELDSYNC_ADDR=" + addr, "FIELDSYNC_DATA_DIR=" + t.TempDir(), "FIELDSYNC_DATABASE_URL=" + dsn,
 		"FIELDSYNC_S3_ENDPOINT=" + mio.Endpoint, "FIELDSYNC_S3_ACCESS_KEY=" + mio.AccessKey,
 		"FIELDSYNC_S3_SECRET_KEY=" + mio.SecretKey, "FIELDSYNC_S3_BUCKET=" + miniotest.BucketName(t.Name()),
-		"FIELDSYNC_LOG_LEVEL=warn",
+		"FIELDSYNC_LOG_LEVEL=warn", "FIELDSYNC_METRICS_ADDR=",
 	}}
 	srv.start()
 	defer srv.kill()

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,7 +227,11 @@ func keysOf(infos []blob.Info) []string {
 func testPresign(t *testing.T, st blob.Store) {
 	want := payload(10, 70_000)
 	put(t, st, "p/photo", want, "application/octet-stream")
-	u, ok, err := st.PresignGet(ctx(t), "p/photo", time.Minute, "visit 12 photo.jpg", "image/jpeg")
+	const disposition = `inline; filename="visit 12 _.jpg"; filename*=UTF-8''visit%2012%20%E7%85%A7.jpg`
+	if _, _, err := st.PresignGet(ctx(t), "p/photo", time.Minute, "inline; filename=\"a\r\nSet-Cookie: x=1\"", "image/jpeg"); !errors.Is(err, blob.ErrInvalid) {
+		t.Errorf("PresignGet with CR LF in the disposition = %v, want ErrInvalid", err)
+	}
+	u, ok, err := st.PresignGet(ctx(t), "p/photo", time.Minute, disposition, "image/jpeg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,8 +258,8 @@ func testPresign(t *testing.T, st blob.Store) {
 	if ct := resp.Header.Get("Content-Type"); ct != "image/jpeg" {
 		t.Errorf("presigned Content-Type %q", ct)
 	}
-	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, "visit 12 photo.jpg") {
-		t.Errorf("presigned Content-Disposition %q", cd)
+	if cd := resp.Header.Get("Content-Disposition"); cd != disposition {
+		t.Errorf("presigned Content-Disposition %q, want %q", cd, disposition)
 	}
 	// A missing object presigns (nothing is checked) but does not serve.
 	u2, ok, err := st.PresignGet(ctx(t), "p/missing", time.Minute, "", "")

@@ -1,4 +1,4 @@
-package server
+package render
 
 import (
 	"context"
@@ -12,16 +12,18 @@ import (
 
 	"github.com/fieldsync/fieldsync/models"
 	"github.com/fieldsync/fieldsync/storage"
-	"github.com/gofiber/fiber/v2"
 )
 
 // maxEmbeddedPhotoBytes bounds a photo read for a PDF when it has no thumbnail.
 const maxEmbeddedPhotoBytes = 16 << 20
 
-// visitPDF typesets a visit report: the visit, its answers, findings with their history, photos
+// OpenBlob opens the object stored under key in the photo store (blob.Store.Get without its size).
+type OpenBlob func(ctx context.Context, key string) (io.ReadCloser, error)
+
+// VisitPDF typesets a visit report: the visit, its answers, findings with their history, photos
 // (the thumbnail, else the photo scaled down; a placeholder naming the photo when neither can be
 // read) and the track summary.
-func (s *Server) visitPDF(c *fiber.Ctx, d *pdfDoc, rep *visitReportJSON) {
+func VisitPDF(ctx context.Context, d *PDF, rep *VisitReport, open OpenBlob) {
 	title := rep.KindLabel + "报告"
 	d.text(title, 18, 0)
 	if rep.Site != nil {
@@ -96,7 +98,7 @@ func (s *Server) visitPDF(c *fiber.Ctx, d *pdfDoc, rep *visitReportJSON) {
 			verdict += "；" + r.Message
 		}
 		d.text(verdict, 9, 0)
-		if img := s.photoImage(c.UserContext(), p); img == nil || !d.image(img, 240, 180) {
+		if img := photoImage(ctx, open, p); img == nil || !d.image(img, 240, 180) {
 			d.text(fmt.Sprintf("［照片 %s 未能嵌入：%s］", p.ID, photoState(p)), 9, 0)
 		}
 		d.y += 4
@@ -116,7 +118,7 @@ func (s *Server) visitPDF(c *fiber.Ctx, d *pdfDoc, rep *visitReportJSON) {
 	}
 }
 
-func photoState(p photoReport) string {
+func photoState(p Photo) string {
 	switch {
 	case p.blob == nil:
 		return "尚未上传"
@@ -128,12 +130,12 @@ func photoState(p photoReport) string {
 
 // photoImage reads a photo for the PDF: its thumbnail when there is one, else the photo itself
 // (JPEG or PNG, scaled down); nil when neither can be read.
-func (s *Server) photoImage(ctx context.Context, p photoReport) image.Image {
-	if p.blob == nil || s.blob == nil || len(p.blob.SHA256) < 2 {
+func photoImage(ctx context.Context, open OpenBlob, p Photo) image.Image {
+	if p.blob == nil || open == nil || len(p.blob.SHA256) < 2 {
 		return nil
 	}
 	read := func(key string, limit int64) image.Image {
-		rc, _, err := s.blob.Get(ctx, key)
+		rc, err := open(ctx, key)
 		if err != nil {
 			return nil
 		}
