@@ -178,16 +178,14 @@ func demoExif(lat, lon float64, taken time.Time) []byte {
 	}
 	ascii := func(s string) []byte { return append([]byte(s), 0) }
 	le := binary.LittleEndian
-	rationals := func(v float64) []byte {
-		v = math.Abs(v)
-		d, m := math.Floor(v), math.Floor((v-math.Floor(v))*60)
-		s := (v - d - m/60) * 3600
+	rationals := func(v float64) []byte { // degrees, minutes, seconds in thousandths (never 60)
+		ms := uint32(math.Round(math.Abs(v) * 3600 * 1000))
 		b := make([]byte, 24)
-		le.PutUint32(b[0:], uint32(d))
+		le.PutUint32(b[0:], ms/3600000)
 		le.PutUint32(b[4:], 1)
-		le.PutUint32(b[8:], uint32(m))
+		le.PutUint32(b[8:], ms/60000%60)
 		le.PutUint32(b[12:], 1)
-		le.PutUint32(b[16:], uint32(math.Round(s*1000)))
+		le.PutUint32(b[16:], ms%60000)
 		le.PutUint32(b[20:], 1000)
 		return b
 	}

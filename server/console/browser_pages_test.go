@@ -141,7 +141,7 @@ func TestConsole(t *testing.T) {
 		if path != "/photos/"+photoID {
 			t.Fatalf("the thumbnail opened %s", path)
 		}
-		if exif := text(t, tab, "#exif"); !strings.Contains(exif, "41.9") {
+		if exif := text(t, tab, "#exif-gps"); !strings.Contains(exif, "41.912") || !strings.Contains(exif, "121.612") {
 			t.Errorf("the photo's EXIF is not shown: %q", exif)
 		}
 		if reasons := text(t, tab, "#reasons"); reasons == "" {

@@ -132,7 +132,7 @@ func (s *site) visitWithPhoto(sup *apiClient) (visit, photo string) {
 	}
 	visit, photo = page.Items[0].ID, uuid.NewString()
 	opts := phototest.Full()
-	opts.GPS.Lat, opts.GPS.Lon = 41.9, 121.6
+	opts.GPS.Lat, opts.GPS.Lon = 41.91234, 121.61234
 	jpg := phototest.JPEG(s.t, opts)
 	sum := sha256.Sum256(jpg)
 	insp := s.login("inspector")
