@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test fuzz vet fmt bench clean
+.PHONY: build run test fuzz vet fmt bench clean vendor-console pdf-font
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/fieldsync ./cmd/fieldsync
@@ -37,6 +37,17 @@ fuzz:
 
 bench: bin/minio
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+# vendor-console: refetch the web console's pinned browser libraries (Leaflet, Leaflet.markercluster,
+# htmx) from the npm registry and check them against server/console/assets/vendor/SHA256SUMS. The
+# files are committed, so building needs no Node; this only proves (or renews) them.
+vendor-console:
+	server/console/vendor.sh
+
+# pdf-font: rebuild the CJK font built into the binary for PDF reports (server/pdffont) from Debian's
+# fonts-droid-fallback with fontTools (apt-get install fonts-droid-fallback python3-fonttools).
+pdf-font:
+	server/pdffont/subset.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/console"
 	"github.com/fieldsync/fieldsync/storage"
 	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
@@ -136,12 +137,42 @@ func (s *Server) logout(c *fiber.Ctx) error {
 var errUnauthenticated = problem(fiber.StatusUnauthorized, "unauthenticated", "Authentication required",
 	"Send a valid bearer token: Authorization: Bearer <token>. Tokens end at logout, expiry, device revocation or account disablement.")
 
+// sessionResponse is GET /v1/auth/session.
+type sessionResponse struct {
+	User   userSummary  `json:"user"`
+	Device deviceRefDTO `json:"device"`
+}
+
+// session describes the caller: who the token belongs to, their scope and its device. The web
+// console asks it on every page, so a session ends there as soon as its token stops working.
+func (s *Server) session(c *fiber.Ctx) error {
+	p := principal(c)
+	sum, err := s.userSummary(c, p.User, p.Scope)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(sessionResponse{User: sum, Device: deviceRefDTO{ID: p.DeviceID}})
+}
+
+// bearerToken reads the caller's token: the Authorization header, or on a GET the web console's
+// session cookie. Only GET reads the cookie: a GET changes nothing and the cookie is SameSite=Strict,
+// so no other site can make a browser use it; every write must carry the header (the console's
+// forms post to the console, which checks their CSRF token before it calls the API).
+func bearerToken(c *fiber.Ctx) (string, bool) {
+	if h := c.Get(fiber.HeaderAuthorization); h != "" || c.Method() != fiber.MethodGet {
+		scheme, tok, found := strings.Cut(h, " ")
+		return tok, found && strings.EqualFold(scheme, "Bearer")
+	}
+	tok := c.Cookies(console.SessionCookie)
+	return tok, tok != ""
+}
+
 // authenticate resolves the bearer token to a principal on every request, so revoking a device or
 // disabling a user takes effect on the very next call.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
-	scheme, tok, found := strings.Cut(h, " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 128 {
+	tok, ok := bearerToken(c)
+	if !ok || !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 128 {
 		return errUnauthenticated
 	}
 	p, err := s.store.Authenticate(c.UserContext(), hashToken(tok))

@@ -12,8 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// visitReport is GET /v1/reports/visits/{id}[?format=pdf]. A visit outside the caller's scope is
-// a 404, like one that does not exist.
+// visitReport is GET /v1/reports/visits/{id}[?format=pdf|geojson]. A visit outside the caller's
+// scope is a 404, like one that does not exist.
 func (s *Server) visitReport(c *fiber.Ctx) error {
 	q, err := readQuery(c, "format")
 	if err != nil {
@@ -23,9 +23,9 @@ func (s *Server) visitReport(c *fiber.Ctx) error {
 	switch format {
 	case "":
 		format = formatJSON
-	case formatJSON, "pdf":
+	case formatJSON, "pdf", formatGeoJSON:
 	default:
-		return errParam("format", "must be json or pdf.")
+		return errParam("format", "must be json, pdf or geojson.")
 	}
 	id, err := uuidParam(c, "id")
 	if err != nil {
@@ -41,6 +41,9 @@ func (s *Server) visitReport(c *fiber.Ctx) error {
 	rep, err := render.BuildVisitReport(d, time.Now())
 	if err != nil {
 		return err
+	}
+	if format == formatGeoJSON {
+		return s.visitFeature(c, d, rep)
 	}
 	if format == "pdf" {
 		doc, err := s.newPDF(false, "现场督查报告 "+rep.ID.String())

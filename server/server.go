@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/console"
 	"github.com/fieldsync/fieldsync/storage"
 	"github.com/fieldsync/fieldsync/storage/blob"
 	fsync "github.com/fieldsync/fieldsync/sync"
@@ -29,7 +30,12 @@ type Config struct {
 	PushBodyLimit  int      // bytes of a sync push body (default 32 MiB: 1,000 mutations with answers)
 	Sync           fsync.Config
 	Uploads        fsync.UploadConfig
-	PDFFont        string // TrueType font with Chinese glyphs for PDF reports (report_pdf.go)
+	PDFFont        string // TrueType font with Chinese glyphs for PDF reports; "" = automatic (report_pdf.go)
+	// MapTileURL is an optional tile server for the console's map ({z}/{x}/{y} URL template).
+	MapTileURL string
+	// ImageOrigins are origins besides this server that the console's pages load images from: the
+	// photo store's presigned URLs (MinIO).
+	ImageOrigins []string
 }
 
 // DefaultConfig returns the production defaults.
@@ -44,7 +50,7 @@ func DefaultConfig() Config {
 		PushBodyLimit:  32 << 20,
 		Sync:           fsync.DefaultConfig(),
 		Uploads:        fsync.DefaultUploadConfig(),
-		PDFFont:        DefaultPDFFont,
+		PDFFont:        "", // the machine's Droid Sans Fallback, else the built-in subset
 	}
 }
 
@@ -124,6 +130,12 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	app.Use(s.requestID, s.access, s.recover, uriLimit, s.timeout, s.jsonBodyLimit, s.watchClient)
 	s.routes(app)
+	web, err := console.New(console.Options{App: app, Log: d.Log, MapTileURL: d.Config.MapTileURL,
+		ImageOrigins: d.Config.ImageOrigins, Version: d.Config.Version})
+	if err != nil {
+		return nil, err
+	}
+	web.Register(app)
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(localUnmatched, true)
 		return errNotFound("No route matches " + c.Method() + " " + c.Path() + ".")
@@ -153,6 +165,7 @@ func (s *Server) routes(app *fiber.App) {
 
 	app.Post("/v1/auth/login", s.login)
 	app.Post("/v1/auth/logout", authed, s.logout)
+	app.Get("/v1/auth/session", authed, s.session)
 	app.Get("/v1/regions", authed, s.listRegions)
 	app.Post(pushPath, authed, s.bodyLimit(s.cfg.PushBodyLimit), s.push)
 	app.Post("/v1/sync/pull", authed, s.pull)

@@ -47,7 +47,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func cmdDemoLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return withStore(ctx, "demo load", args, stderr, nil, func(st *storage.Store) error {
-		res, err := loadDemo(ctx, st, newLogger(stderr, "warn"))
+		res, err := loadDemo(ctx, st, time.Now(), newLogger(stderr, "warn"))
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/fieldsync/fieldsync/models"
+	"github.com/fieldsync/fieldsync/server/console"
 	"log/slog"
 	"net"
 	"net/url"
@@ -37,6 +38,7 @@ type config struct {
 	ResultWindow   time.Duration
 	CoverageBuffer float64
 	PDFFont        string
+	MapTileURL     string
 	MaxPhotoBytes  int
 	UploadExpiry   time.Duration
 	Verdict        models.VerdictThresholds
@@ -73,7 +75,8 @@ func settings(c *config) []setting {
 		{"FIELDSYNC_COVERAGE_BUFFER_M", "coverage-buffer-m", "100", "a patrol covers the part of its area within this many metres of its track", floatSetting(&c.CoverageBuffer)},
 		{"FIELDSYNC_RETENTION", "retention", "2160h", "how long deletes (tombstones) and the change log are kept; older cursors reset", durSetting(&c.Retention)},
 		{"FIELDSYNC_RESULT_RETENTION", "result-retention", "0s", "how long stored push results are kept for replay (0 = FIELDSYNC_RETENTION); older replays are answered expired", durSetting(&c.ResultWindow)},
-		{"FIELDSYNC_PDF_FONT", "pdf-font", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "TrueType font with Chinese glyphs for PDF reports (Debian: fonts-droid-fallback)", str(&c.PDFFont)},
+		{"FIELDSYNC_PDF_FONT", "pdf-font", "", "TrueType font with Chinese glyphs for PDF reports (empty: Debian's fonts-droid-fallback when installed, else the built-in GB 2312 subset)", str(&c.PDFFont)},
+		{"FIELDSYNC_MAP_TILE_URL", "map-tile-url", "", "web console: an intranet map tile server, e.g. https://tiles.example/{z}/{x}/{y}.png; empty = our own region data only", str(&c.MapTileURL)},
 	}, photoSettings(c)...)
 }
 
@@ -205,6 +208,11 @@ func (c *config) validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		return bad("FIELDSYNC_DATA_DIR", "data-dir", "must not be empty")
 	}
+	if c.MapTileURL != "" {
+		if err := console.CheckTileURL(c.MapTileURL); err != nil {
+			return bad("FIELDSYNC_MAP_TILE_URL", "map-tile-url", "%s", strings.TrimPrefix(err.Error(), "console: "))
+		}
+	}
 	if err := c.validatePhotos(); err != nil {
 		return err
 	}
@@ -266,6 +274,19 @@ func (c *config) validate() error {
 		}
 	}
 	return nil
+}
+
+// imageOrigins is where the console's pages load photos from besides this server: MinIO, whose
+// presigned URLs the photo routes redirect to.
+func (c *config) imageOrigins() []string {
+	if c.S3Endpoint == "" {
+		return nil
+	}
+	scheme := "http://"
+	if c.S3UseSSL {
+		scheme = "https://"
+	}
+	return []string{scheme + c.S3Endpoint}
 }
 
 func (c *config) proxies() []string {

@@ -52,11 +52,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if cfg.Demo {
-		if err := ensureDemo(ctx, db.Store, stdout, log); err != nil {
-			return err
-		}
-	}
 	sc := server.DefaultConfig()
 	sc.Version, sc.BodyLimit, sc.RequestTimeout, sc.TokenTTL = version, cfg.BodyLimit, cfg.RequestTimeout, cfg.TokenTTL
 	sc.TrustedProxies = cfg.proxies()
@@ -66,10 +61,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sc.Sync.Verdict = cfg.Verdict
 	sc.Uploads.MaxSize, sc.Uploads.Expiry = int64(cfg.MaxPhotoBytes), cfg.UploadExpiry
 	sc.PDFFont = cfg.PDFFont
+	sc.MapTileURL, sc.ImageOrigins = cfg.MapTileURL, cfg.imageOrigins()
 	// One upload service for the HTTP handlers and the workers: a finished upload wakes the
 	// thumbnail worker at once; uploads finished on other instances are found by its poll.
 	engine := fsync.New(db.Store, sc.Sync)
 	uploads := fsync.NewUploads(engine, photos, sc.Uploads, log)
+	if cfg.Demo {
+		if err := ensureDemo(ctx, db.Store, engine, uploads, stdout, log); err != nil {
+			return err
+		}
+	}
 	reg := prometheus.NewRegistry()
 	app, err := server.New(server.Deps{Store: db.Store, Blob: photos, Uploads: uploads, Log: log, Config: sc, Registry: reg})
 	if err != nil {
@@ -92,6 +93,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { served <- app.Listener(ln) }()
 	fmt.Fprintf(stdout, "fieldsync %s listening on %s (ready in %s); Ctrl-C stops it\n", version, displayURL(ln.Addr()),
 		time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Supervisor web console: open %s/ and log in (e.g. supervisor or admin from the table above)\n", displayURL(ln.Addr()))
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "metrics on %s/metrics (FIELDSYNC_METRICS_ADDR)\n", displayURL(metricsLn.Addr()))
 	}
@@ -115,17 +117,24 @@ func displayURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// ensureDemo loads the demo city and a few weeks of its field work into an empty database, prints
+// ensureDemo loads the demo city, a few weeks of its field work and some photos into an empty database, prints
 // a summary of what the database holds of it, and prints the demo logins.
-func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *slog.Logger) error {
+func ensureDemo(ctx context.Context, st *storage.Store, engine *fsync.Engine, uploads *fsync.Uploads, stdout io.Writer, log *slog.Logger) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		if _, err := loadDemo(ctx, st, log); err != nil {
+		now := time.Now()
+		if _, err := loadDemo(ctx, st, now, log); err != nil {
 			return err
 		}
+		// Photos only where a photo store is open: serve, not `demo load`.
+		n, err := demo.LoadPhotos(ctx, engine, uploads, st, now)
+		if err != nil {
+			return err
+		}
+		log.Info("demo photos uploaded", "photos", n)
 	}
 	if err := printDemoCounts(ctx, st, stdout); err != nil {
 		return err
@@ -136,9 +145,9 @@ func ensureDemo(ctx context.Context, st *storage.Store, stdout io.Writer, log *s
 
 // loadDemo loads the demo city (regions, users, checklists, sites), then its field work pushed
 // through the sync engine as the demo users (sync/demo). Every step is idempotent.
-func loadDemo(ctx context.Context, st *storage.Store, log *slog.Logger) (demo.Result, error) {
+func loadDemo(ctx context.Context, st *storage.Store, now time.Time, log *slog.Logger) (demo.Result, error) {
 	started := time.Now()
-	res, err := demo.Load(ctx, fsync.New(st, fsync.DefaultConfig()), time.Now())
+	res, err := demo.Load(ctx, fsync.New(st, fsync.DefaultConfig()), now)
 	if err != nil {
 		return res, err
 	}
